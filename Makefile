@@ -1,0 +1,50 @@
+# trainplan — every target creates the virtual environment it needs (.venv, git-ignored).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DBT_VERSION_CHECK := false
+export DO_NOT_TRACK := 1
+
+.PHONY: demo test lint format lock bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --no-deps -e .
+	touch $(STAMP)
+
+## Run the main job on the bundled sample run and print the summary.
+demo: $(STAMP)
+	$(BIN)/trainplan demo
+
+## Lint, then the whole test suite.
+test: $(STAMP) lint
+	$(BIN)/pytest -q
+
+## ruff on Python, sqlfluff (duckdb dialect) on the dbt models.
+lint: $(STAMP)
+	$(BIN)/ruff check driver tests bench
+	$(BIN)/ruff format --check driver tests bench
+	$(BIN)/sqlfluff lint models macros --dialect duckdb --templater raw --processes 2 --disable-progress-bar
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix driver tests bench
+	$(BIN)/ruff format driver tests bench
+
+## Re-pin requirements.lock from pyproject.toml (needs uv in the venv).
+lock: $(STAMP)
+	$(BIN)/uv lock --quiet
+	$(BIN)/uv export --format requirements-txt --no-hashes --all-groups --no-emit-project --no-header -o requirements.lock --quiet
+	rm -f uv.lock
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) target logs .trainplan

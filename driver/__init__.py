@@ -1,0 +1,1 @@
+"""trainplan: routing decisions in dbt on DuckDB, and the driver that exports and applies the plan."""

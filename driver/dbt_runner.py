@@ -1,0 +1,100 @@
+"""Running `dbt build` in a child process, into a fresh DuckDB file that replaces the old one only on success.
+
+dbt-duckdb holds the database file locked for the life of the process that ran dbt, so dbt never runs inside
+the driver's own process. A failed build leaves the previous database (and so the previous plan) untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from driver.settings import Settings
+
+
+class DbtBuildError(RuntimeError):
+    """dbt build failed; the message carries dbt's own error lines."""
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    db_path: Path
+    log: str
+
+
+def dbt_executable() -> str:
+    """The dbt next to this interpreter (the project's virtual environment), else the one on PATH."""
+    local = Path(sys.executable).parent / "dbt"
+    if local.is_file():
+        return str(local)
+    found = shutil.which("dbt")
+    if not found:
+        raise DbtBuildError("dbt is not installed in this environment (run `make demo` or `make test` to set up .venv)")
+    return found
+
+
+def dbt_env(settings: Settings, db_path: Path) -> dict[str, str]:
+    """The child's environment: the paths dbt's project reads, and no telemetry or version check."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "TRAINPLAN_DB": str(db_path),
+            "TRAINPLAN_POLICY": str(settings.policy_path),
+            "TRAINPLAN_RUN_DIR": str(settings.run_dir) if settings.run_dir else "",
+            "TRAINPLAN_CANDIDATES_FILE": str(settings.candidates_file) if settings.candidates_file else "",
+            "TRAINPLAN_THREADS": str(settings.threads),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DBT_VERSION_CHECK": "false",
+            "DO_NOT_TRACK": "1",
+        }
+    )
+    return env
+
+
+def _error_lines(log: str) -> str:
+    keep = [
+        line
+        for line in log.splitlines()
+        if any(k in line for k in ("Error", "error", "ERROR", "Failure", "FAIL ", "fail"))
+    ]
+    return "\n".join(keep[-40:]) or log[-4000:]
+
+
+def run_dbt_build(settings: Settings, extra_args: list[str] | None = None) -> DbtResult:
+    """dbt build into `<db>.building`; on success it atomically replaces the database file."""
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    building = settings.db_path.with_name(settings.db_path.name + ".building")
+    for stale in (building, building.with_name(building.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    work = settings.state_dir / "dbt"
+    cmd = [
+        dbt_executable(),
+        "build",
+        "--project-dir",
+        str(settings.project),
+        "--profiles-dir",
+        str(settings.project),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        *(extra_args or []),
+    ]
+    proc = subprocess.run(
+        cmd,
+        cwd=settings.project,
+        env=dbt_env(settings, building),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    log = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        building.unlink(missing_ok=True)
+        raise DbtBuildError(f"dbt build failed (exit {proc.returncode}); the previous plan is unchanged.\n{_error_lines(log)}")
+    os.replace(building, settings.db_path)
+    return DbtResult(db_path=settings.db_path, log=log)

@@ -1,0 +1,31 @@
+"""Recognising a FoxML run directory before anything reads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EXPECTED_LAYOUT = (
+    "a FoxML run directory: <run>/targets/<target>/reproducibility/CROSS_SECTIONAL/cohort=<id>/metrics.json "
+    "and <run>/targets/<target>/reproducibility/SYMBOL_SPECIFIC/symbol=<SYM>/cohort=<id>/metrics.json "
+    "(optionally <run>/globals/run_context.json)"
+)
+
+
+class NotARunDirectory(ValueError):
+    """The path given as a run directory does not have the FoxML layout."""
+
+
+def check_run_dir(path: Path) -> Path:
+    """Return the absolute run directory, or raise naming the layout that was expected."""
+    if not path.exists():
+        raise NotARunDirectory(f"{path}: does not exist; expected {EXPECTED_LAYOUT}")
+    if not path.is_dir():
+        raise NotARunDirectory(f"{path}: is not a directory; expected {EXPECTED_LAYOUT}")
+    targets = path / "targets"
+    if not targets.is_dir():
+        raise NotARunDirectory(f"{path}: has no targets/ folder; expected {EXPECTED_LAYOUT}")
+    if not any(t.is_dir() and (t / "reproducibility").is_dir() for t in targets.iterdir()):
+        raise NotARunDirectory(
+            f"{path}: no targets/<target>/reproducibility/ folder under targets/; expected {EXPECTED_LAYOUT}"
+        )
+    return path.resolve()
