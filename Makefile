@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
+PY_DIRS := driver tests $(wildcard bench)
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_VERSION_CHECK := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test lint format lock bench clean
+.PHONY: demo test lint format lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,22 +30,19 @@ test: $(STAMP) lint
 
 ## ruff on Python, sqlfluff (duckdb dialect) on the dbt models.
 lint: $(STAMP)
-	$(BIN)/ruff check driver tests bench
-	$(BIN)/ruff format --check driver tests bench
-	$(BIN)/sqlfluff lint models macros --dialect duckdb --templater raw --processes 2 --disable-progress-bar
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
+	$(BIN)/sqlfluff lint models macros --dialect duckdb --processes 2 --disable-progress-bar
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix driver tests bench
-	$(BIN)/ruff format driver tests bench
+	$(BIN)/ruff check --fix $(PY_DIRS)
+	$(BIN)/ruff format $(PY_DIRS)
 
 ## Re-pin requirements.lock from pyproject.toml (needs uv in the venv).
 lock: $(STAMP)
 	$(BIN)/uv lock --quiet
 	$(BIN)/uv export --format requirements-txt --no-hashes --all-groups --no-emit-project --no-header -o requirements.lock --quiet
 	rm -f uv.lock
-
-bench: $(STAMP)
-	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) target logs .trainplan

@@ -49,9 +49,14 @@ def _refresh_and_report(console: Console, **options: Path | None) -> None:
 @app.command(name="refresh")
 def refresh_cmd(
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="FoxML run directory to read.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder that receives globals/ (default: the run directory).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder that receives globals/ (default: the run directory).")
+    ] = None,
     policy: Annotated[Path | None, typer.Option("--policy", help="Routing policy YAML.")] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: env TRAINPLAN_DB or .trainplan/trainplan.duckdb).")] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="DuckDB file (default: env TRAINPLAN_DB or .trainplan/trainplan.duckdb)."),
+    ] = None,
 ) -> None:
     """dbt build on a run directory, then export the training plan."""
     _refresh_and_report(Console(), run_dir=run_dir, out_dir=out, policy_path=policy, db_path=db)

@@ -95,6 +95,8 @@ def run_dbt_build(settings: Settings, extra_args: list[str] | None = None) -> Db
     log = proc.stdout + proc.stderr
     if proc.returncode != 0:
         building.unlink(missing_ok=True)
-        raise DbtBuildError(f"dbt build failed (exit {proc.returncode}); the previous plan is unchanged.\n{_error_lines(log)}")
+        raise DbtBuildError(
+            f"dbt build failed (exit {proc.returncode}); the previous plan is unchanged.\n{_error_lines(log)}"
+        )
     os.replace(building, settings.db_path)
     return DbtResult(db_path=settings.db_path, log=log)

@@ -127,9 +127,7 @@ def write_plan_dir(dest: Path, files: dict[str, Any]) -> None:
         raise
 
 
-def export_training_plan(
-    con: duckdb.DuckDBPyConnection, *, plan_root: Path, policy_path: Path, project: Path
-) -> Path:
+def export_training_plan(con: duckdb.DuckDBPyConnection, *, plan_root: Path, policy_path: Path, project: Path) -> Path:
     plan = build_master_plan(con, policy_path=policy_path, project=project)
     dest = plan_root / TRAINING_PLAN_DIR
     write_plan_dir(dest, {"master_training_plan.json": plan, "training_plan.json": plan})

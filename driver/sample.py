@@ -49,7 +49,20 @@ SAMPLE_TARGETS = [
 ]
 
 # Symbol bands, rotated per target so that each target sees every band.
-SYMBOL_BANDS = ["strong", "weak", "exp", "dis", "small", "strong", "weak", "dis", "exp", "strong", "weak", "leak"]
+SYMBOL_BANDS = [
+    "strong",
+    "weak",
+    "exp",
+    "dis",
+    "small",
+    "strong",
+    "weak",
+    "dis",
+    "exp",
+    "strong",
+    "weak",
+    "leak",
+]
 
 FAMILIES = ["lightgbm", "xgboost", "catboost", "neural_network", "lasso"]
 
@@ -327,9 +340,7 @@ def generate_sample(opts: SampleOptions, policy: dict[str, Any]) -> Path:
             _metadata(old_id, "TARGET_RANKING", "CROSS_SECTIONAL", spec.name, symbols, cs_n, old_ts),
         )
         tr_id = _cohort_id("cs", run_usig, 3, f"{spec.name}|TR")
-        _write_metrics(
-            cs_dir / f"cohort={tr_id}", _tr_metrics(spec.name, cs_score, spec.task_type, cs_n, cs_flag, t0)
-        )
+        _write_metrics(cs_dir / f"cohort={tr_id}", _tr_metrics(spec.name, cs_score, spec.task_type, cs_n, cs_flag, t0))
         _write_json(
             cs_dir / f"cohort={tr_id}" / "metadata.json",
             _metadata(tr_id, "TARGET_RANKING", "CROSS_SECTIONAL", spec.name, symbols, cs_n, t0),
@@ -385,22 +396,24 @@ def generate_sample(opts: SampleOptions, policy: dict[str, Any]) -> Path:
             sdir = repro / "SYMBOL_SPECIFIC" / f"symbol={sym}"
             ts = t0 + timedelta(seconds=10 + s_idx)
             sy_tr = _cohort_id("sy", sym_usig, 1, f"{spec.name}|{sym}|TR")
-            _write_metrics(
-                sdir / f"cohort={sy_tr}", _tr_metrics(spec.name, score, spec.task_type, n, flag, ts)
-            )
+            _write_metrics(sdir / f"cohort={sy_tr}", _tr_metrics(spec.name, score, spec.task_type, n, flag, ts))
             _write_json(
                 sdir / f"cohort={sy_tr}" / "metadata.json",
                 _metadata(sy_tr, "TARGET_RANKING", "SYMBOL_SPECIFIC", spec.name, [sym], n, ts),
             )
             sy_fs = _cohort_id("sy", sym_usig, 1, f"{spec.name}|{sym}|FS")
             n_ok = 0 if (band == "strong" and s_idx == 9) else len(FAMILIES) - (s_idx % 2)
-            _write_metrics(
-                sdir / f"cohort={sy_fs}", _fs_metrics(spec.name, n, n_ok, ts + timedelta(minutes=5), rng)
-            )
+            _write_metrics(sdir / f"cohort={sy_fs}", _fs_metrics(spec.name, n, n_ok, ts + timedelta(minutes=5), rng))
             _write_json(
                 sdir / f"cohort={sy_fs}" / "metadata.json",
                 _metadata(
-                    sy_fs, "FEATURE_SELECTION", "SYMBOL_SPECIFIC", spec.name, [sym], n, ts + timedelta(minutes=5)
+                    sy_fs,
+                    "FEATURE_SELECTION",
+                    "SYMBOL_SPECIFIC",
+                    spec.name,
+                    [sym],
+                    n,
+                    ts + timedelta(minutes=5),
                 ),
             )
             for snap in _snapshots(

@@ -6,15 +6,19 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-ROUTES = ["ROUTE_CROSS_SECTIONAL", "ROUTE_SYMBOL_SPECIFIC", "ROUTE_BOTH", "ROUTE_EXPERIMENTAL_ONLY", "ROUTE_BLOCKED"]
+ROUTES = [
+    "ROUTE_CROSS_SECTIONAL",
+    "ROUTE_SYMBOL_SPECIFIC",
+    "ROUTE_BOTH",
+    "ROUTE_EXPERIMENTAL_ONLY",
+    "ROUTE_BLOCKED",
+]
 
 
 def route_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
     """(route, symbol decisions, jobs) for every route, zeros included."""
     decisions = dict(
-        con.execute(
-            "select route, count(*) from routing_decisions where symbol is not null group by route"
-        ).fetchall()
+        con.execute("select route, count(*) from routing_decisions where symbol is not null group by route").fetchall()
     )
     jobs = dict(con.execute("select route, count(*) from training_jobs group by route").fetchall())
     return [(r, int(decisions.get(r, 0)), int(jobs.get(r, 0))) for r in ROUTES]

@@ -28,7 +28,7 @@ selection_cohorts as (
     select
         target,
         symbol,
-        n_successful_families,
+        n_successful_families
     from cohorts
     where stage = 'FEATURE_SELECTION'
 
@@ -48,7 +48,7 @@ candidates as (
         score_cohorts.cohort_id,
         score_cohorts.source_file,
         score_cohorts.recency as cohort_recorded_at,
-        selection_cohorts.n_successful_families::integer as n_successful_families,
+        selection_cohorts.n_successful_families::integer as n_successful_families
     from score_cohorts
     left join selection_cohorts
         on

@@ -20,7 +20,7 @@ joined as (
         metrics.*,
         metadata.created_at as cohort_created_at,
         metadata.n_effective as metadata_n_effective,
-        coalesce(metadata.created_at, metrics.recorded_at) as recency,
+        coalesce(metadata.created_at, metrics.recorded_at) as recency
     from metrics
     left join metadata
         on metrics.source_file = metadata.metrics_file
@@ -38,7 +38,7 @@ ranked as (
         row_number() over (
             partition by stage, target, view, symbol
             order by recency desc nulls last, cohort_id desc, source_file desc
-        ) as recency_rank,
+        ) as recency_rank
     from joined
 
 ),
@@ -47,7 +47,7 @@ latest as (
 
     select
         * exclude (recency_rank),
-        coalesce(n_effective, n_effective_cs, n_samples, sample_size) as cohort_sample_size,
+        coalesce(n_effective, n_effective_cs, n_samples, sample_size) as cohort_sample_size
     from ranked
     where recency_rank = 1
 

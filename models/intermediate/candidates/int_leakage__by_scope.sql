@@ -18,7 +18,7 @@ ranking_cohorts as (
     select
         target,
         symbol,
-        leakage_flag,
+        leakage_flag
     from cohorts
     where stage = 'TARGET_RANKING'
 
@@ -34,7 +34,7 @@ scoped as (
         case
             when ranking_cohorts.leakage_flag is null then 'no leakage_flag in the target-ranking cohort'
             else 'target-ranking leakage_flag=' || ranking_cohorts.leakage_flag
-        end as leakage_reason,
+        end as leakage_reason
     from ranking_cohorts
     left join flag_statuses
         on ranking_cohorts.leakage_flag = flag_statuses.leakage_flag

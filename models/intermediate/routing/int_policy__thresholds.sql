@@ -28,26 +28,28 @@ with
 thresholds as (
 
     {% if rows | length == 0 -%}
-    select
-        null::varchar as lane,
-        null::varchar as level,
-        null::varchar as task_class,
-        null::varchar as horizon_tier,
-        null::double as threshold,
-    where false
+        select
+            null::varchar as lane,
+            null::varchar as level,
+            null::varchar as task_class,
+            null::varchar as horizon_tier,
+            null::double as threshold
+        where false
     {%- else -%}
-    select
-        lane,
-        level,
-        task_class,
-        horizon_tier,
-        threshold::double as threshold,
-    from (
-        values
-        {% for r in rows -%}
-            ({{ sql_string(r[0]) }}, {{ sql_string(r[1]) }}, {{ sql_string(r[2]) }}, {{ sql_string(r[3]) }}, {{ sql_string(r[4]) }}){{ "," if not loop.last }}
-        {% endfor %}
-    ) as v (lane, level, task_class, horizon_tier, threshold)
+        select
+            lane,
+            level,
+            task_class,
+            horizon_tier,
+            threshold::double as threshold
+        from (
+            values
+            {% for r in rows -%}
+                (
+                    {{ sql_string(r[0]) }}, {{ sql_string(r[1]) }}, {{ sql_string(r[2]) }}, {{ sql_string(r[3]) }}, {{ sql_string(r[4]) }}
+                ){{ "," if not loop.last }}
+            {% endfor %}
+        ) as v (lane, level, task_class, horizon_tier, threshold)  -- noqa: AL05
     {%- endif %}
 
 )

@@ -36,7 +36,7 @@ laned as (
             else 'regression'
         end as task_class,
         horizons.horizon_minutes,
-        horizons.horizon_tier,
+        horizons.horizon_tier
     from candidates
     left join horizons
         on candidates.target = horizons.target
@@ -66,7 +66,7 @@ with_thresholds as (
         policy.block_on_leakage,
         policy.enable_experimental_lane,
         policy.experimental_allowed_stabilities,
-        policy.require_min_successful_families,
+        policy.require_min_successful_families
     from laned
     cross join policy
     left join thresholds as strong
@@ -101,7 +101,7 @@ evaluated as (
                 and list_contains(experimental_allowed_stabilities, stability)
                 then 'experimental'
             else 'below_thresholds'
-        end as lane_rule,
+        end as lane_rule
     from with_thresholds
 
 ),
@@ -120,7 +120,7 @@ stated as (
             when 'strong' then strong_threshold
             when 'experimental' then experimental_threshold
             else min_threshold
-        end as held_threshold,
+        end as held_threshold
     from evaluated
 
 ),
@@ -129,7 +129,7 @@ final as (
 
     select
         *,
-        score - held_threshold as margin,
+        score - held_threshold as margin
     from stated
 
 )

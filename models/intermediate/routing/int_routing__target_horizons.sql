@@ -14,22 +14,22 @@ targets as (
 patterns as (
 
     {% if patterns | length == 0 -%}
-    select
-        null::integer as pattern_order,
-        null::varchar as regex,
-        null::integer as multiplier,
-    where false
+        select
+            null::integer as pattern_order,
+            null::varchar as regex,
+            null::integer as multiplier
+        where false
     {%- else -%}
-    select
-        pattern_order,
-        regex,
-        multiplier::integer as multiplier,
-    from (
-        values
-        {% for p in patterns -%}
+        select
+            pattern_order,
+            regex,
+            multiplier::integer as multiplier
+        from (
+            values
+            {% for p in patterns -%}
             ({{ loop.index }}, {{ sql_string(p['regex']) }}, {{ sql_string(p['multiplier']) }}){{ "," if not loop.last }}
         {% endfor %}
-    ) as v (pattern_order, regex, multiplier)
+        ) as v (pattern_order, regex, multiplier)  -- noqa: AL05
     {%- endif %}
 
 ),
@@ -39,7 +39,7 @@ matches as (
     select
         targets.target,
         patterns.pattern_order,
-        regexp_extract(targets.target, '(?i)' || patterns.regex, 1)::integer * patterns.multiplier as minutes,
+        regexp_extract(targets.target, '(?i)' || patterns.regex, 1)::integer * patterns.multiplier as minutes
     from targets
     inner join patterns
         on regexp_matches(targets.target, '(?i)' || patterns.regex)
@@ -50,7 +50,7 @@ first_match as (
 
     select
         target,
-        minutes,
+        minutes
     from matches
     qualify row_number() over (partition by target order by pattern_order) = 1
 
@@ -63,7 +63,7 @@ horizons as (
         case
             when lower(targets.target) like '%same_day%' then 390
             else first_match.minutes
-        end as horizon_minutes,
+        end as horizon_minutes
     from targets
     left join first_match
         on targets.target = first_match.target
@@ -81,7 +81,7 @@ tiered as (
             when horizon_minutes < 240 then 'medium'
             when horizon_minutes < 1440 then 'long'
             else 'very_long'
-        end as horizon_tier,
+        end as horizon_tier
     from horizons
 
 )

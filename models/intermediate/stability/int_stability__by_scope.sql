@@ -14,7 +14,7 @@ symbol_universes as (
     select distinct
         metadata.target,
         metrics.symbol,
-        metadata.universe_sig,
+        metadata.universe_sig
     from {{ ref('stg_foxml__cohort_metadata') }} as metadata
     inner join {{ ref('stg_foxml__cohort_metrics') }} as metrics
         on metadata.metrics_file = metrics.source_file
@@ -27,7 +27,7 @@ scoped as (
     select
         snapshots.target,
         symbol_universes.symbol,
-        count(*) as n_snapshots,
+        count(*) as n_snapshots
     from snapshots
     left join symbol_universes
         on
@@ -53,7 +53,7 @@ classified as (
         null::double as mean_tau,
         null::double as std_tau,
         'UNKNOWN' as stability,
-        'stability metrics not computed yet' as stability_reason,
+        'stability metrics not computed yet' as stability_reason
     from scoped
 
 )

@@ -49,7 +49,7 @@ final as (
         candidates.score_stage,
         candidates.cohort_id,
         candidates.source_file,
-        candidates.cohort_recorded_at,
+        candidates.cohort_recorded_at
     from candidates
     left join stability
         on

@@ -45,7 +45,7 @@ cs_lane as (
             else
                 'score=' || printf('%.3f', signals.score) || ', stability=' || signals.stability
                 || ', sample_size=' || signals.sample_size
-        end as cs_summary,
+        end as cs_summary
     from targets
     left join signals
         on
@@ -68,7 +68,7 @@ symbol_lane as (
         leakage_status as local_leakage_status,
         sample_size as local_sample_size,
         'LOCAL: ' || signal_state || ' (score=' || printf('%.3f', score) || ', stability=' || stability || ')'
-            as local_reason,
+            as local_reason
     from signals
     where lane = 'symbol'
 
@@ -78,20 +78,30 @@ combined as (
 
     select
         symbol_lane.*,
-        cs_lane.* exclude (target),
+        cs_lane.has_cs_metrics,
+        cs_lane.cs_state,
+        cs_lane.cs_rule,
+        cs_lane.cs_score,
+        cs_lane.cs_threshold,
+        cs_lane.cs_margin,
+        cs_lane.cs_stability,
+        cs_lane.cs_leakage_status,
+        cs_lane.cs_sample_size,
+        cs_lane.cs_reason,
+        cs_lane.cs_summary,
         policy.semantics,
         case
             when cs_lane.cs_state in ('STRONG', 'WEAK_BUT_OK') and symbol_lane.local_state in ('STRONG', 'WEAK_BUT_OK')
                 then case policy.both_strong_behavior
-                    when 'ROUTE_BOTH' then 'both_strong'
-                    when 'PREFER_CS' then 'both_strong_prefer_cs'
-                    when 'PREFER_SYMBOL' then 'both_strong_prefer_symbol'
-                end
+                        when 'ROUTE_BOTH' then 'both_strong'
+                        when 'PREFER_CS' then 'both_strong_prefer_cs'
+                        when 'PREFER_SYMBOL' then 'both_strong_prefer_symbol'
+                    end
             when cs_lane.cs_state in ('STRONG', 'WEAK_BUT_OK') then 'cs_only'
             when symbol_lane.local_state in ('STRONG', 'WEAK_BUT_OK') then 'symbol_only'
             when cs_lane.cs_state = 'EXPERIMENTAL' or symbol_lane.local_state = 'EXPERIMENTAL' then 'experimental_only'
             else 'both_disallowed'
-        end as rule,
+        end as rule
     from symbol_lane
     inner join cs_lane
         on symbol_lane.target = cs_lane.target
@@ -120,7 +130,7 @@ routed as (
             when 'symbol_only' then 'CS not eligible for production, local only'
             when 'experimental_only' then 'Experimental lane only'
             else 'Both CS and local disallowed'
-        end as combination_reason,
+        end as combination_reason
     from combined
 
 ),
@@ -148,7 +158,7 @@ symbol_decisions as (
         local_sample_size,
         [cs_reason, local_reason, combination_reason] as reasons,
         cs_summary,
-        semantics,
+        semantics
     from routed
 
 ),
@@ -176,7 +186,7 @@ target_decisions as (
         null::bigint as local_sample_size,
         [cs_lane.cs_reason] as reasons,
         cs_lane.cs_summary,
-        policy.semantics,
+        policy.semantics
     from cs_lane
     cross join policy
 

@@ -31,7 +31,7 @@ policy as (
         {{ sql_string(stab.get('top_k', 20)) }}::integer as stability_top_k,
         {{ sql_string(stab.get('min_snapshots_for_stability', 2)) }}::integer as min_snapshots_for_stability,
         {{ sql_string_list(p.get('model_families', ['lightgbm', 'xgboost'])) }} as model_families,
-        {{ sql_string_list(p.get('dump_plan_as', ['JSON'])) }} as dump_plan_as,
+        {{ sql_string_list(p.get("dump_plan_as", ["JSON"])) }} as dump_plan_as
 
 )
 

@@ -28,7 +28,7 @@ cs_jobs as (
         cs_summary as reason,
         cs_state,
         null::varchar as local_state,
-        null::boolean as needs_cs_ensemble,
+        null::boolean as needs_cs_ensemble
     from decisions
     where symbol is null and cs_state != 'DISALLOWED'
 
@@ -47,7 +47,7 @@ symbol_jobs as (
         array_to_string(reasons, '; ') as reason,
         cs_state,
         local_state,
-        route = 'ROUTE_BOTH' as needs_cs_ensemble,
+        route = 'ROUTE_BOTH' as needs_cs_ensemble
     from decisions
     where
         symbol is not null
@@ -71,7 +71,7 @@ final as (
     select
         jobs.*,
         policy.model_families,
-        row_number() over (order by jobs.priority desc, jobs.target, jobs.symbol nulls first) as job_order,
+        row_number() over (order by jobs.priority desc, jobs.target asc, jobs.symbol asc nulls first) as job_order
     from jobs
     cross join policy
 

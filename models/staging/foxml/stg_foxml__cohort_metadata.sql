@@ -12,7 +12,7 @@ parsed as (
     select
         filename as source_file,
         regexp_extract(filename, '/cohort=([^/]+)/metadata\.json$', 1) as cohort_dir,
-        try_cast(content as json) as doc,
+        try_cast(content as json) as doc
     from source
 
 ),
@@ -31,7 +31,7 @@ renamed as (
         doc ->> '$.universe_sig' as universe_sig,
         try_cast(doc ->> '$.n_effective' as double) as n_effective,
         try_cast(doc ->> '$.n_symbols' as integer) as n_symbols,
-        try_cast(doc ->> '$.created_at' as timestamp) as created_at,
+        try_cast(doc ->> '$.created_at' as timestamp) as created_at
     from parsed
 
 )

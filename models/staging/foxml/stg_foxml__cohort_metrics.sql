@@ -13,10 +13,11 @@ parsed as (
         filename as source_file,
         regexp_extract(
             filename,
-            '/targets/([^/]+)/reproducibility/(?:stage=([^/]+)/)?(CROSS_SECTIONAL|SYMBOL_SPECIFIC)/(?:symbol=([^/]+)/)?(?:universe=([^/]+)/)?cohort=([^/]+)/metrics\.json$',
+            '/targets/([^/]+)/reproducibility/(?:stage=([^/]+)/)?(CROSS_SECTIONAL|SYMBOL_SPECIFIC)/'
+            || '(?:symbol=([^/]+)/)?(?:universe=([^/]+)/)?cohort=([^/]+)/metrics\.json$',
             ['target_dir', 'stage_dir', 'view', 'symbol', 'universe', 'cohort_id']
         ) as path_parts,
-        try_cast(content as json) as doc,
+        try_cast(content as json) as doc
     from source
 
 ),
@@ -44,7 +45,7 @@ renamed as (
         try_cast(doc ->> '$.sample_size' as double) as sample_size,
         try_cast(doc ->> '$.n_successful_families' as double) as n_successful_families,
         upper(doc ->> '$.leakage_flag') as leakage_flag,
-        try_cast(doc ->> '$.timestamp' as timestamp) as recorded_at,
+        try_cast(doc ->> '$.timestamp' as timestamp) as recorded_at
     from parsed
 
 )

@@ -12,7 +12,7 @@ parsed as (
     select
         filename as source_file,
         regexp_extract(filename, '/targets/([^/]+)/reproducibility/', 1) as target_dir,
-        try_cast(content as json) as doc,
+        try_cast(content as json) as doc
     from source
 
 ),
@@ -38,7 +38,7 @@ renamed as (
         doc ->> '$.feature_signature' as feature_signature,
         doc ->> '$.hparams_signature' as hparams_signature,
         doc ->> '$.routing_signature' as routing_signature,
-        try_cast(doc ->> '$.train_seed' as bigint) as train_seed,
+        try_cast(doc ->> '$.train_seed' as bigint) as train_seed
     from parsed
 
 )

@@ -1,0 +1,47 @@
+"""Shared fixtures: the bundled sample, refreshed once per test session into a temporary folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from driver.refresh import refresh
+from driver.settings import make_settings, project_dir
+
+REPO = project_dir()
+SAMPLE_RUN = REPO / "examples" / "sample_run"
+
+
+@dataclass(frozen=True)
+class Built:
+    """A refreshed run: where its database and plan landed."""
+
+    run_dir: Path
+    out_dir: Path
+    db_path: Path
+    master_plan: Path
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.db_path), read_only=True)
+
+
+def build(run_dir: Path, out_dir: Path, policy: Path | None = None) -> Built:
+    settings = make_settings(run_dir=run_dir, out_dir=out_dir, db_path=out_dir / "db.duckdb", policy_path=policy)
+    result = refresh(settings)
+    return Built(run_dir=run_dir, out_dir=out_dir, db_path=result.db_path, master_plan=result.master_plan)
+
+
+@pytest.fixture(scope="session")
+def sample_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return build(SAMPLE_RUN, tmp_path_factory.mktemp("sample_out"))
+
+
+@pytest.fixture()
+def sample_con(sample_built: Built) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = sample_built.connect()
+    yield con
+    con.close()

@@ -1,0 +1,54 @@
+"""Input checks fail early with messages that name the path and the expected layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from driver.run_dir import NotARunDirectory, check_run_dir
+from driver.settings import SettingsError, make_settings
+
+
+def test_missing_run_dir(tmp_path: Path) -> None:
+    with pytest.raises(NotARunDirectory, match=r"does not exist; expected a FoxML run directory"):
+        check_run_dir(tmp_path / "nope")
+
+
+def test_directory_without_targets(tmp_path: Path) -> None:
+    (tmp_path / "something").mkdir()
+    with pytest.raises(NotARunDirectory, match=r"has no targets/ folder.*cohort=<id>/metrics.json"):
+        check_run_dir(tmp_path)
+
+
+def test_targets_without_reproducibility(tmp_path: Path) -> None:
+    (tmp_path / "targets" / "fwd_ret_5m").mkdir(parents=True)
+    with pytest.raises(NotARunDirectory, match=r"no targets/<target>/reproducibility/"):
+        check_run_dir(tmp_path)
+
+
+def test_file_given_as_run_dir(tmp_path: Path) -> None:
+    f = tmp_path / "file.json"
+    f.write_text("{}")
+    with pytest.raises(NotARunDirectory, match="is not a directory"):
+        check_run_dir(f)
+
+
+def test_missing_policy_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"routing policy not found: .*missing.yaml"):
+        make_settings(policy_path=tmp_path / "missing.yaml")
+
+
+def test_bad_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAINPLAN_THREADS", "zero")
+    with pytest.raises(SettingsError, match="TRAINPLAN_THREADS"):
+        make_settings()
+
+
+def test_paths_are_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    s = make_settings(run_dir=Path("run"), out_dir=Path("out"), db_path=Path("x.duckdb"))
+    assert s.run_dir == tmp_path / "run"
+    assert s.out_dir == tmp_path / "out"
+    assert s.db_path == tmp_path / "x.duckdb"
+    assert s.plan_root == tmp_path / "out"
