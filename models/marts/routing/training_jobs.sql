@@ -71,6 +71,7 @@ final as (
     select
         jobs.*,
         policy.model_families,
+        []::varchar[] as excluded_features,
         row_number() over (order by jobs.priority desc, jobs.target asc, jobs.symbol asc nulls first) as job_order
     from jobs
     cross join policy
