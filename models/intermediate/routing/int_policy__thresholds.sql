@@ -1,22 +1,28 @@
--- The policy's score thresholds, one row per (lane, level, task class, horizon tier).
+-- The policy's score thresholds, one row per (semantics, lane, level, task class, horizon tier), resolved from
+-- the policy YAML like the reference (shared/reference §3.2): a plain number applies to every task and tier; a
+-- mapping gives `classification` (default 0.5) and `regression` (a number, or per tier with `default`, else
+-- -0.5). Both semantics are resolved so a model can join on the one in force; they differ in two places:
+--   * multiclass: strict uses the optional `multiclass` key (else `classification`); foxml always `classification`;
+--   * experimental with a plain number: foxml applies it to every task (0.52 R² for regression); strict applies it
+--     to classification and multiclass, and holds regression to the lane's own regression min_score for the tier.
 {%- set policy = load_routing_policy() -%}
-{%- set tiers = ['default', 'short', 'medium', 'long', 'very_long'] -%}
 {%- set rows = [] -%}
 {%- if execute -%}
-    {%- for lane, section in [('cross_sectional', policy.get('cross_sectional', {})), ('symbol', policy.get('symbol', {}))] -%}
-        {%- for level in ['min_score', 'strong_score'] -%}
-            {%- set value = section.get(level) -%}
-            {%- for task_class in ['classification', 'regression'] -%}
-                {%- for tier in tiers -%}
-                    {%- if value is mapping -%}
-                        {%- set v = value.get(task_class, 0.5 if task_class == 'classification' else -0.5) -%}
-                        {%- if v is mapping -%}
-                            {%- set v = v.get(tier, v.get('default', -0.5)) -%}
+    {%- for semantics in ['strict', 'foxml'] -%}
+        {%- for lane in ['cross_sectional', 'symbol'] -%}
+            {%- for level in ['min_score', 'strong_score', 'experimental'] -%}
+                {%- set value = policy['experimental']['min_score'] if level == 'experimental' else policy[lane][level] -%}
+                {%- set key = 'experimental.min_score' if level == 'experimental' else lane ~ '.' ~ level -%}
+                {%- for task_class in ['classification', 'multiclass', 'regression'] -%}
+                    {%- for tier in ['default', 'short', 'medium', 'long', 'very_long'] -%}
+                        {%- if level == 'experimental' and value is number and task_class == 'regression' and semantics == 'strict' -%}
+                            {%- set resolved = policy_threshold(policy[lane]['min_score'], lane ~ '.min_score', task_class, tier, semantics) -%}
+                            {%- set resolved = (resolved[0], resolved[1] ~ ' (experimental.min_score is a plain number: regression uses the lane min_score)') -%}
+                        {%- else -%}
+                            {%- set resolved = policy_threshold(value, key, task_class, tier, semantics) -%}
                         {%- endif -%}
-                    {%- else -%}
-                        {%- set v = value -%}
-                    {%- endif -%}
-                    {%- do rows.append((lane, level, task_class, tier, v)) -%}
+                        {%- do rows.append((semantics, lane, level, task_class, tier, resolved[0], resolved[1])) -%}
+                    {%- endfor -%}
                 {%- endfor -%}
             {%- endfor -%}
         {%- endfor -%}
@@ -29,27 +35,32 @@ thresholds as (
 
     {% if rows | length == 0 -%}
         select
-            null::varchar as lane,
-            null::varchar as level,
-            null::varchar as task_class,
-            null::varchar as horizon_tier,
-            null::double as threshold
+            cast(null as varchar) as semantics,
+            cast(null as varchar) as lane,
+            cast(null as varchar) as level,
+            cast(null as varchar) as task_class,
+            cast(null as varchar) as horizon_tier,
+            cast(null as double) as threshold,
+            cast(null as varchar) as threshold_source
         where false
     {%- else -%}
         select
+            semantics,
             lane,
             level,
             task_class,
             horizon_tier,
-            threshold::double as threshold
+            threshold,
+            threshold_source
         from (
             values
             {% for r in rows -%}
                 (
-                    {{ sql_string(r[0]) }}, {{ sql_string(r[1]) }}, {{ sql_string(r[2]) }}, {{ sql_string(r[3]) }}, {{ sql_string(r[4]) }}
+                    {{ sql_string(r[0]) }}, {{ sql_string(r[1]) }}, {{ sql_string(r[2]) }}, {{ sql_string(r[3]) }},
+                    {{ sql_string(r[4]) }}, {{ sql_number(r[5]) }}, {{ sql_string(r[6]) }}
                 ){{ "," if not loop.last }}
             {% endfor %}
-        ) as v (lane, level, task_class, horizon_tier, threshold)  -- noqa: AL05
+        ) as v (semantics, lane, level, task_class, horizon_tier, threshold, threshold_source)  -- noqa: AL05
     {%- endif %}
 
 )

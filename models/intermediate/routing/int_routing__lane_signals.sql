@@ -1,5 +1,15 @@
--- The signal state of every candidate in its lane (cross_sectional for symbol-null rows, symbol otherwise):
--- hard blocks first, then STRONG, WEAK_BUT_OK, EXPERIMENTAL, else DISALLOWED, with the threshold and margin.
+-- The signal state of every candidate in its lane (cross_sectional for the symbol-null row, symbol otherwise),
+-- shared/reference §3.3–§3.4 and DESIGN "Decision semantics". In order:
+--   hard blocks: sample size below the lane minimum (n equal to the minimum passes); leakage_status BLOCKED when
+--     block_on_leakage; strict only: n_successful_families below require_min_successful_families (an unknown
+--     count, null, does not block: no evidence that families failed);
+--   no score (null or NaN) → DISALLOWED;
+--   STRONG (score ≥ strong threshold, stability allowed), WEAK_BUT_OK (score ≥ min threshold, stability allowed),
+--   EXPERIMENTAL (lane enabled, score ≥ experimental threshold, stability in experimental.allowed_stabilities),
+--   else DISALLOWED. A score exactly at a threshold passes.
+-- The CS minimum in dev_mode: strict min(dev_mode_min_sample_size, base) (missing key: base); foxml the reference's
+-- min(max(dev_min (missing: 5000), int(0.1·n), 5000), base). Both: in dev_mode a CS cohort smaller than the base
+-- minimum also accepts UNKNOWN stability (the reference's small-cohort allowance).
 with
 
 candidates as (
@@ -32,12 +42,32 @@ laned as (
         candidates.*,
         case when candidates.symbol is null then 'cross_sectional' else 'symbol' end as lane,
         case
+            when
+                policy.semantics = 'strict'
+                and upper(coalesce(candidates.task_type, '')) like '%MULTICLASS%'
+                then 'multiclass'
             when upper(coalesce(candidates.task_type, '')) like '%CLASSIFICATION%' then 'classification'
             else 'regression'
         end as task_class,
+        coalesce(candidates.sample_size, 0) as effective_sample_size,
+        candidates.score is null or {{ tp_is_nan('candidates.score') }} as is_missing_score,
         horizons.horizon_minutes,
-        horizons.horizon_tier
+        coalesce(horizons.horizon_tier, 'default') as horizon_tier,
+        policy.semantics,
+        policy.dev_mode,
+        policy.dev_mode_min_sample_size,
+        policy.min_sample_size_cross_sectional,
+        policy.min_sample_size_symbol,
+        policy.block_on_leakage,
+        policy.enable_experimental_lane,
+        policy.experimental_allowed_stabilities,
+        policy.require_min_successful_families,
+        case
+            when candidates.symbol is null then policy.stability_allowlist_cross_sectional
+            else policy.stability_allowlist_symbol
+        end as stability_allowlist
     from candidates
+    cross join policy
     left join horizons
         on candidates.target = horizons.target
 
@@ -49,38 +79,69 @@ with_thresholds as (
         laned.*,
         strong.threshold as strong_threshold,
         weak.threshold as min_threshold,
+        experimental.threshold as experimental_threshold,
         case
-            when laned.task_class = 'classification' then policy.experimental_min_score
-            else weak.threshold
-        end as experimental_threshold,
-        case
-            when laned.lane = 'symbol' then policy.min_sample_size_symbol
-            when policy.dev_mode
-                then least(policy.dev_mode_min_sample_size, policy.min_sample_size_cross_sectional)
-            else policy.min_sample_size_cross_sectional
-        end as min_sample_size,
-        case
-            when laned.lane = 'symbol' then policy.stability_allowlist_symbol
-            else policy.stability_allowlist_cross_sectional
-        end as stability_allowlist,
-        policy.block_on_leakage,
-        policy.enable_experimental_lane,
-        policy.experimental_allowed_stabilities,
-        policy.require_min_successful_families
+            when laned.lane = 'symbol' then laned.min_sample_size_symbol
+            when not laned.dev_mode then laned.min_sample_size_cross_sectional
+            when laned.semantics = 'foxml'
+                then least(
+                    greatest(
+                        coalesce(laned.dev_mode_min_sample_size, 5000),
+                        cast(floor(0.1 * laned.effective_sample_size) as bigint),
+                        5000
+                    ),
+                    laned.min_sample_size_cross_sectional
+                )
+            else least(
+                coalesce(laned.dev_mode_min_sample_size, laned.min_sample_size_cross_sectional),
+                laned.min_sample_size_cross_sectional
+            )
+        end as min_sample_size
     from laned
-    cross join policy
     left join thresholds as strong
         on
-            laned.lane = strong.lane
+            laned.semantics = strong.semantics
+            and laned.lane = strong.lane
             and strong.level = 'strong_score'
             and laned.task_class = strong.task_class
             and laned.horizon_tier = strong.horizon_tier
     left join thresholds as weak
         on
-            laned.lane = weak.lane
+            laned.semantics = weak.semantics
+            and laned.lane = weak.lane
             and weak.level = 'min_score'
             and laned.task_class = weak.task_class
             and laned.horizon_tier = weak.horizon_tier
+    left join thresholds as experimental
+        on
+            laned.semantics = experimental.semantics
+            and laned.lane = experimental.lane
+            and experimental.level = 'experimental'
+            and laned.task_class = experimental.task_class
+            and laned.horizon_tier = experimental.horizon_tier
+
+),
+
+checked as (
+
+    select
+        *,
+        effective_sample_size < min_sample_size as fails_sample_size,
+        block_on_leakage and leakage_status = 'BLOCKED' as fails_leakage,
+        semantics = 'strict'
+        and n_successful_families is not null
+        and n_successful_families < require_min_successful_families as fails_families,
+        coalesce({{ tp_list_contains('stability_allowlist', 'stability') }}, false)
+        or (
+            dev_mode
+            and lane = 'cross_sectional'
+            and effective_sample_size < min_sample_size_cross_sectional
+            and stability = 'UNKNOWN'
+        ) as stability_allowed,
+        enable_experimental_lane
+        and coalesce({{ tp_list_contains('experimental_allowed_stabilities', 'stability') }}, false)
+        as experimental_stability_allowed
+    from with_thresholds
 
 ),
 
@@ -89,20 +150,17 @@ evaluated as (
     select
         *,
         case
-            when coalesce(sample_size, 0) < min_sample_size then 'sample_size'
-            when block_on_leakage and leakage_status = 'BLOCKED' then 'leakage_blocked'
-            when n_successful_families < require_min_successful_families then 'min_successful_families'
-            when score is null or isnan(score) then 'no_score'
-            when score >= strong_threshold and list_contains(stability_allowlist, stability) then 'strong'
-            when score >= min_threshold and list_contains(stability_allowlist, stability) then 'weak_but_ok'
-            when
-                enable_experimental_lane
-                and score >= experimental_threshold
-                and list_contains(experimental_allowed_stabilities, stability)
-                then 'experimental'
+            when fails_sample_size then 'sample_size_below_min'
+            when fails_leakage then 'leakage_blocked'
+            when fails_families then 'too_few_successful_families'
+            when is_missing_score then 'no_score'
+            when stability_allowed and score >= strong_threshold then 'strong'
+            when stability_allowed and score >= min_threshold then 'weak_but_ok'
+            when experimental_stability_allowed and score >= experimental_threshold then 'experimental'
+            when not stability_allowed and not experimental_stability_allowed then 'stability_not_allowed'
             else 'below_thresholds'
         end as lane_rule
-    from with_thresholds
+    from checked
 
 ),
 
@@ -116,10 +174,14 @@ stated as (
             when 'experimental' then 'EXPERIMENTAL'
             else 'DISALLOWED'
         end as signal_state,
-        case lane_rule
-            when 'strong' then strong_threshold
-            when 'experimental' then experimental_threshold
-            else min_threshold
+        case
+            when lane_rule = 'strong' then strong_threshold
+            when lane_rule in ('weak_but_ok', 'stability_not_allowed') then min_threshold
+            when lane_rule = 'experimental' then experimental_threshold
+            when lane_rule = 'below_thresholds' and stability_allowed and experimental_stability_allowed
+                then least(min_threshold, experimental_threshold)
+            when lane_rule = 'below_thresholds' and stability_allowed then min_threshold
+            when lane_rule = 'below_thresholds' then experimental_threshold
         end as held_threshold
     from evaluated
 
@@ -129,7 +191,35 @@ final as (
 
     select
         *,
-        score - held_threshold as margin
+        score - held_threshold as margin,
+        case
+            when signal_state = 'DISALLOWED'
+                then concat_ws(
+                    '; ',
+                    case
+                        when fails_sample_size
+                            then 'sample_size=' || cast(effective_sample_size as varchar)
+                            || ' < ' || cast(min_sample_size as varchar)
+                    end,
+                    case when fails_leakage then 'leakage_status=BLOCKED' end,
+                    case
+                        when fails_families
+                            then 'n_successful_families=' || cast(n_successful_families as varchar)
+                            || ' < ' || cast(require_min_successful_families as varchar)
+                    end,
+                    case when is_missing_score then 'no score' end,
+                    case
+                        when not stability_allowed and not experimental_stability_allowed
+                            then 'stability=' || stability || ' not in ['
+                            || {{ tp_array_join('stability_allowlist', "', '") }} || ']'
+                    end,
+                    case
+                        when not is_missing_score and score < held_threshold
+                            then 'score=' || {{ tp_format_fixed('score', 3) }}
+                            || ' < ' || {{ tp_format_fixed('held_threshold', 3) }}
+                    end
+                )
+        end as disabled_reason
     from stated
 
 )

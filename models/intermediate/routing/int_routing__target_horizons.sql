@@ -1,36 +1,30 @@
--- Horizon (minutes) and threshold tier of every candidate target, parsed from the target name with the
--- policy's horizon patterns (first match wins; a name containing same_day is 390 minutes).
-{%- set policy = load_routing_policy() -%}
-{%- set patterns = policy.get('horizon_patterns', []) if execute else [] %}
-
+-- Horizon (minutes) and threshold tier of every candidate target (shared/reference §3.2): a name containing
+-- same_day (any case) is the policy's same_day_minutes (390); otherwise the first horizon pattern, in order, that
+-- matches anywhere in the name (case-insensitive) gives number × multiplier. No match: no horizon, tier default.
+-- Tiers: < 60 short, < 240 medium, < 1440 long, else very_long.
 with
 
-targets as (
+candidates as (
 
-    select distinct target from {{ ref('routing_candidates') }}
+    select * from {{ ref('routing_candidates') }}
 
 ),
 
 patterns as (
 
-    {% if patterns | length == 0 -%}
-        select
-            null::integer as pattern_order,
-            null::varchar as regex,
-            null::integer as multiplier
-        where false
-    {%- else -%}
-        select
-            pattern_order,
-            regex,
-            multiplier::integer as multiplier
-        from (
-            values
-            {% for p in patterns -%}
-            ({{ loop.index }}, {{ sql_string(p['regex']) }}, {{ sql_string(p['multiplier']) }}){{ "," if not loop.last }}
-        {% endfor %}
-        ) as v (pattern_order, regex, multiplier)  -- noqa: AL05
-    {%- endif %}
+    select * from {{ ref('int_policy__horizon_patterns') }}
+
+),
+
+policy as (
+
+    select * from {{ ref('routing_policy') }}
+
+),
+
+targets as (
+
+    select distinct target from candidates
 
 ),
 
@@ -39,20 +33,12 @@ matches as (
     select
         targets.target,
         patterns.pattern_order,
-        regexp_extract(targets.target, '(?i)' || patterns.regex, 1)::integer * patterns.multiplier as minutes
+        patterns.regex,
+        cast({{ tp_regexp_group('targets.target', 'patterns.regex') }} as bigint) * patterns.multiplier as minutes,
+        row_number() over (partition by targets.target order by patterns.pattern_order) as match_rank
     from targets
     inner join patterns
-        on regexp_matches(targets.target, '(?i)' || patterns.regex)
-
-),
-
-first_match as (
-
-    select
-        target,
-        minutes
-    from matches
-    qualify row_number() over (partition by target order by pattern_order) = 1
+        on {{ tp_regexp_matches('targets.target', 'patterns.regex') }}
 
 ),
 
@@ -61,12 +47,19 @@ horizons as (
     select
         targets.target,
         case
-            when lower(targets.target) like '%same_day%' then 390
-            else first_match.minutes
-        end as horizon_minutes
+            when lower(targets.target) like '%same_day%' then policy.same_day_minutes
+            else matches.minutes
+        end as horizon_minutes,
+        case
+            when lower(targets.target) like '%same_day%' then 'same_day'
+            else matches.regex
+        end as horizon_source
     from targets
-    left join first_match
-        on targets.target = first_match.target
+    cross join policy
+    left join matches
+        on
+            targets.target = matches.target
+            and matches.match_rank = 1
 
 ),
 
@@ -75,6 +68,7 @@ tiered as (
     select
         target,
         horizon_minutes,
+        horizon_source,
         case
             when horizon_minutes is null then 'default'
             when horizon_minutes < 60 then 'short'

@@ -1,6 +1,7 @@
--- routing_decisions: one row per (target, symbol). The row with symbol null is the target's cross-sectional
--- decision (ROUTE_CROSS_SECTIONAL when the CS lane is not DISALLOWED, else ROUTE_BLOCKED); every symbol row
--- combines its lane with the target's CS lane by the policy's semantics.
+-- routing_decisions: one row per (target, symbol). The symbol-null row is the target's cross-sectional decision
+-- (ROUTE_CROSS_SECTIONAL when its CS lane is not DISALLOWED, else ROUTE_BLOCKED, with the lane rule and, when
+-- disabled, why); every symbol row carries both lanes, the route of int_routing__pair_routes and the reference's
+-- three reason strings ("CS: …", "LOCAL: …", the combination reason).
 with
 
 signals as (
@@ -9,194 +10,207 @@ signals as (
 
 ),
 
-policy as (
+pair_routes as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('int_routing__pair_routes') }}
+
+),
+
+lanes as (
+
+    select
+        *,
+        ' (score=' || coalesce({{ tp_format_fixed('score', 3) }}, 'nan') || ', stability=' || stability || ')'
+            as state_detail
+    from signals
+
+),
+
+cs_lanes as (
+
+    select * from lanes
+    where lane = 'cross_sectional'
+
+),
+
+symbol_lanes as (
+
+    select * from lanes
+    where lane = 'symbol'
 
 ),
 
 targets as (
 
-    select distinct target from signals
+    select
+        target,
+        max(semantics) as semantics
+    from lanes
+    group by target
 
 ),
 
-cs_lane as (
+cs_side as (
 
     select
         targets.target,
-        signals.signal_state is not null as has_cs_metrics,
-        coalesce(signals.signal_state, 'DISALLOWED') as cs_state,
-        coalesce(signals.lane_rule, 'no_metrics') as cs_rule,
-        signals.score as cs_score,
-        signals.held_threshold as cs_threshold,
-        signals.margin as cs_margin,
-        signals.stability as cs_stability,
-        signals.leakage_status as cs_leakage_status,
-        signals.sample_size as cs_sample_size,
+        targets.semantics,
+        coalesce(cs_lanes.signal_state, 'DISALLOWED') as cs_state,
+        'cs_' || coalesce(cs_lanes.lane_rule, 'no_metrics') as cs_rule,
+        coalesce(cs_lanes.lane_rule, 'no_metrics') as cs_lane_rule,
+        cs_lanes.score as cs_score,
+        cs_lanes.held_threshold as cs_threshold,
+        cs_lanes.margin as cs_margin,
+        cs_lanes.stability as cs_stability,
+        cs_lanes.leakage_status as cs_leakage_status,
+        cs_lanes.sample_size as cs_sample_size,
+        cs_lanes.min_sample_size as cs_min_sample_size,
+        cs_lanes.task_class as cs_task_class,
+        cs_lanes.failed_model_families as cs_failed_model_families,
         case
-            when signals.signal_state is null then 'CS: No metrics available'
-            else
-                'CS: ' || signals.signal_state || ' (score=' || printf('%.3f', signals.score)
-                || ', stability=' || signals.stability || ')'
+            when cs_lanes.target is null then 'no CS metrics'
+            else cs_lanes.disabled_reason
+        end as cs_disabled_reason,
+        case
+            when cs_lanes.target is null then 'CS: No metrics available'
+            else 'CS: ' || cs_lanes.signal_state || cs_lanes.state_detail
         end as cs_reason,
         case
-            when signals.signal_state is null then 'No CS metrics'
+            when cs_lanes.target is null then 'No CS metrics'
             else
-                'score=' || printf('%.3f', signals.score) || ', stability=' || signals.stability
-                || ', sample_size=' || signals.sample_size
+                'score=' || coalesce({{ tp_format_fixed('cs_lanes.score', 3) }}, 'nan')
+                || ', stability=' || cs_lanes.stability
+                || ', sample_size=' || cast(coalesce(cs_lanes.sample_size, 0) as varchar)
         end as cs_summary
     from targets
-    left join signals
-        on
-            targets.target = signals.target
-            and signals.lane = 'cross_sectional'
+    left join cs_lanes
+        on targets.target = cs_lanes.target
 
 ),
 
-symbol_lane as (
+horizons as (
 
-    select
+    select distinct
         target,
-        symbol,
-        signal_state as local_state,
-        lane_rule as local_rule,
-        score as local_score,
-        held_threshold as local_threshold,
-        margin as local_margin,
-        stability as local_stability,
-        leakage_status as local_leakage_status,
-        sample_size as local_sample_size,
-        'LOCAL: ' || signal_state || ' (score=' || printf('%.3f', score) || ', stability=' || stability || ')'
-            as local_reason
-    from signals
-    where lane = 'symbol'
-
-),
-
-combined as (
-
-    select
-        symbol_lane.*,
-        cs_lane.has_cs_metrics,
-        cs_lane.cs_state,
-        cs_lane.cs_rule,
-        cs_lane.cs_score,
-        cs_lane.cs_threshold,
-        cs_lane.cs_margin,
-        cs_lane.cs_stability,
-        cs_lane.cs_leakage_status,
-        cs_lane.cs_sample_size,
-        cs_lane.cs_reason,
-        cs_lane.cs_summary,
-        policy.semantics,
-        case
-            when cs_lane.cs_state in ('STRONG', 'WEAK_BUT_OK') and symbol_lane.local_state in ('STRONG', 'WEAK_BUT_OK')
-                then case policy.both_strong_behavior
-                        when 'ROUTE_BOTH' then 'both_strong'
-                        when 'PREFER_CS' then 'both_strong_prefer_cs'
-                        when 'PREFER_SYMBOL' then 'both_strong_prefer_symbol'
-                    end
-            when cs_lane.cs_state in ('STRONG', 'WEAK_BUT_OK') then 'cs_only'
-            when symbol_lane.local_state in ('STRONG', 'WEAK_BUT_OK') then 'symbol_only'
-            when cs_lane.cs_state = 'EXPERIMENTAL' or symbol_lane.local_state = 'EXPERIMENTAL' then 'experimental_only'
-            else 'both_disallowed'
-        end as rule
-    from symbol_lane
-    inner join cs_lane
-        on symbol_lane.target = cs_lane.target
-    cross join policy
-
-),
-
-routed as (
-
-    select
-        *,
-        case rule
-            when 'both_strong' then 'ROUTE_BOTH'
-            when 'both_strong_prefer_cs' then 'ROUTE_CROSS_SECTIONAL'
-            when 'both_strong_prefer_symbol' then 'ROUTE_SYMBOL_SPECIFIC'
-            when 'cs_only' then 'ROUTE_CROSS_SECTIONAL'
-            when 'symbol_only' then 'ROUTE_SYMBOL_SPECIFIC'
-            when 'experimental_only' then 'ROUTE_EXPERIMENTAL_ONLY'
-            else 'ROUTE_BLOCKED'
-        end as route,
-        case rule
-            when 'both_strong' then 'Both CS and local strong → ROUTE_BOTH'
-            when 'both_strong_prefer_cs' then 'Both strong, preferring CS'
-            when 'both_strong_prefer_symbol' then 'Both strong, preferring local'
-            when 'cs_only' then 'Local not eligible for production, CS only'
-            when 'symbol_only' then 'CS not eligible for production, local only'
-            when 'experimental_only' then 'Experimental lane only'
-            else 'Both CS and local disallowed'
-        end as combination_reason
-    from combined
+        horizon_minutes,
+        horizon_tier
+    from lanes
 
 ),
 
 symbol_decisions as (
 
     select
-        target,
-        symbol,
-        route,
-        rule,
-        cs_state,
-        local_state,
-        cs_score,
-        local_score,
-        cs_threshold,
-        local_threshold,
-        cs_margin,
-        local_margin,
-        cs_stability,
-        local_stability,
-        cs_leakage_status,
-        local_leakage_status,
-        cs_sample_size,
-        local_sample_size,
-        [cs_reason, local_reason, combination_reason] as reasons,
-        cs_summary,
-        semantics
-    from routed
+        pair_routes.target,
+        pair_routes.symbol,
+        pair_routes.route,
+        pair_routes.rule,
+        pair_routes.cs_state,
+        pair_routes.local_state,
+        cs_side.cs_score,
+        symbol_lanes.score as local_score,
+        cs_side.cs_threshold,
+        symbol_lanes.held_threshold as local_threshold,
+        cs_side.cs_margin,
+        symbol_lanes.margin as local_margin,
+        cs_side.cs_stability,
+        symbol_lanes.stability as local_stability,
+        cs_side.cs_leakage_status,
+        symbol_lanes.leakage_status as local_leakage_status,
+        cs_side.cs_sample_size,
+        symbol_lanes.sample_size as local_sample_size,
+        {{ tp_string_array([
+            'cs_side.cs_reason',
+            "'LOCAL: ' || symbol_lanes.signal_state || symbol_lanes.state_detail",
+            'pair_routes.combination_reason']) }} as reasons,
+        cs_side.cs_summary,
+        pair_routes.semantics,
+        cs_side.cs_lane_rule,
+        symbol_lanes.lane_rule as local_lane_rule,
+        cs_side.cs_disabled_reason,
+        symbol_lanes.disabled_reason as local_disabled_reason,
+        cs_side.cs_min_sample_size,
+        symbol_lanes.min_sample_size as local_min_sample_size,
+        symbol_lanes.task_class,
+        pair_routes.combination_reason,
+        pair_routes.has_symbol_job,
+        pair_routes.n_symbols_with_metrics,
+        pair_routes.experimental_rank,
+        pair_routes.experimental_cap,
+        cs_side.cs_failed_model_families,
+        symbol_lanes.failed_model_families as local_failed_model_families
+    from pair_routes
+    inner join symbol_lanes
+        on
+            pair_routes.target = symbol_lanes.target
+            and pair_routes.symbol = symbol_lanes.symbol
+    inner join cs_side
+        on pair_routes.target = cs_side.target
 
 ),
 
 target_decisions as (
 
     select
-        cs_lane.target,
-        null::varchar as symbol,
-        case when cs_lane.cs_state = 'DISALLOWED' then 'ROUTE_BLOCKED' else 'ROUTE_CROSS_SECTIONAL' end as route,
-        'cs_' || cs_lane.cs_rule as rule,
-        cs_lane.cs_state,
-        null::varchar as local_state,
-        cs_lane.cs_score,
-        null::double as local_score,
-        cs_lane.cs_threshold,
-        null::double as local_threshold,
-        cs_lane.cs_margin,
-        null::double as local_margin,
-        cs_lane.cs_stability,
-        null::varchar as local_stability,
-        cs_lane.cs_leakage_status,
-        null::varchar as local_leakage_status,
-        cs_lane.cs_sample_size,
-        null::bigint as local_sample_size,
-        [cs_lane.cs_reason] as reasons,
-        cs_lane.cs_summary,
-        policy.semantics
-    from cs_lane
-    cross join policy
+        target,
+        cast(null as varchar) as symbol,
+        case when cs_state = 'DISALLOWED' then 'ROUTE_BLOCKED' else 'ROUTE_CROSS_SECTIONAL' end as route,
+        cs_rule as rule,
+        cs_state,
+        cast(null as varchar) as local_state,
+        cs_score,
+        cast(null as double) as local_score,
+        cs_threshold,
+        cast(null as double) as local_threshold,
+        cs_margin,
+        cast(null as double) as local_margin,
+        cs_stability,
+        cast(null as varchar) as local_stability,
+        cs_leakage_status,
+        cast(null as varchar) as local_leakage_status,
+        cs_sample_size,
+        cast(null as bigint) as local_sample_size,
+        case
+            when cs_disabled_reason is null then {{ tp_string_array(['cs_reason']) }}
+            else {{ tp_string_array(['cs_reason', "'CS DISABLED: ' || cs_disabled_reason"]) }}
+        end as reasons,
+        cs_summary,
+        semantics,
+        cs_lane_rule,
+        cast(null as varchar) as local_lane_rule,
+        cs_disabled_reason,
+        cast(null as varchar) as local_disabled_reason,
+        cs_min_sample_size,
+        cast(null as bigint) as local_min_sample_size,
+        cs_task_class as task_class,
+        cast(null as varchar) as combination_reason,
+        false as has_symbol_job,
+        cast(null as bigint) as n_symbols_with_metrics,
+        cast(null as bigint) as experimental_rank,
+        cast(null as bigint) as experimental_cap,
+        cs_failed_model_families,
+        cast(null as varchar[]) as local_failed_model_families
+    from cs_side
+
+),
+
+unioned as (
+
+    select * from target_decisions
+    union all
+    select * from symbol_decisions
 
 ),
 
 final as (
 
-    select * from target_decisions
-    union all
-    select * from symbol_decisions
+    select
+        unioned.*,
+        horizons.horizon_minutes,
+        horizons.horizon_tier
+    from unioned
+    left join horizons
+        on unioned.target = horizons.target
 
 )
 

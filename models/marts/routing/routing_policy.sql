@@ -1,9 +1,14 @@
--- The effective routing policy (one row): scalar settings of CONFIG/training_config/routing_config.yaml.
+-- routing_policy: the effective routing policy (one row) after validation and defaults — every setting of the
+-- policy YAML as a typed column (thresholds are in int_policy__thresholds, every key in routing_policy_entries).
 {%- set p = load_routing_policy() -%}
-{%- set exp = p.get('experimental', {}) -%}
-{%- set mins = p.get('min_sample_size', {}) -%}
-{%- set allow = p.get('stability_allowlist', {}) -%}
-{%- set stab = p.get('stability_classification', {}) %}
+{%- if execute -%}
+    {%- set exp = p['experimental'] -%}
+    {%- set stab = p['stability_classification'] -%}
+    {%- set exp_score = exp['min_score'] -%}
+{%- else -%}
+    {%- set p = {'min_sample_size': {}, 'stability_allowlist': {}} -%}
+    {%- set exp, stab, exp_score = {}, {}, 0 -%}
+{%- endif %}
 
 with
 
@@ -11,27 +16,39 @@ policy as (
 
     select
         {{ sql_string(policy_path()) }} as policy_path,
-        {{ sql_string(p.get('semantics', 'strict')) }} as semantics,
-        upper({{ sql_string(p.get('score_stage', 'TARGET_RANKING')) }}) as score_stage,
-        {{ sql_string(p.get('dev_mode', false)) }}::boolean as dev_mode,
-        {{ sql_string(p.get('dev_mode_min_sample_size', 5000)) }}::bigint as dev_mode_min_sample_size,
-        {{ sql_string(mins.get('cross_sectional', 0)) }}::bigint as min_sample_size_cross_sectional,
-        {{ sql_string(mins.get('symbol', 0)) }}::bigint as min_sample_size_symbol,
-        {{ sql_string(p.get('block_on_leakage', true)) }}::boolean as block_on_leakage,
-        {{ sql_string(p.get('both_strong_behavior', 'ROUTE_BOTH')) }} as both_strong_behavior,
-        {{ sql_string(p.get('enable_experimental_lane', false)) }}::boolean as enable_experimental_lane,
-        {{ sql_string(exp.get('min_score', 0.52)) }}::double as experimental_min_score,
-        {{ sql_string_list(exp.get('allowed_stabilities', ['DRIFTING', 'UNKNOWN'])) }} as experimental_allowed_stabilities,
-        {{ sql_string(exp.get('max_fraction_symbols_per_target', 1.0)) }}::double as experimental_max_fraction_symbols_per_target,
-        {{ sql_string_list(allow.get('cross_sectional', [])) }} as stability_allowlist_cross_sectional,
-        {{ sql_string_list(allow.get('symbol', [])) }} as stability_allowlist_symbol,
-        {{ sql_string(p.get('require_safe_features_only', false)) }}::boolean as require_safe_features_only,
-        {{ sql_string_list(p.get('allowed_feature_leakage_status', ['SAFE'])) }} as allowed_feature_leakage_status,
-        {{ sql_string(p.get('require_min_successful_families', 0)) }}::bigint as require_min_successful_families,
-        {{ sql_string(stab.get('top_k', 20)) }}::integer as stability_top_k,
-        {{ sql_string(stab.get('min_snapshots_for_stability', 2)) }}::integer as min_snapshots_for_stability,
-        {{ sql_string_list(p.get('model_families', ['lightgbm', 'xgboost'])) }} as model_families,
-        {{ sql_string_list(p.get("dump_plan_as", ["JSON"])) }} as dump_plan_as
+        {{ sql_string(p.get('semantics')) }} as semantics,
+        {{ sql_string(p.get('score_stage')) }} as score_stage,
+        {{ sql_bool(p.get('dev_mode')) }} as dev_mode,
+        cast({{ sql_number(p.get('dev_mode_min_sample_size')) }} as bigint) as dev_mode_min_sample_size,
+        cast({{ sql_number(p['min_sample_size'].get('cross_sectional', 0)) }} as bigint) as min_sample_size_cross_sectional,
+        cast({{ sql_number(p['min_sample_size'].get('symbol', 0)) }} as bigint) as min_sample_size_symbol,
+        {{ sql_bool(p.get('block_on_leakage')) }} as block_on_leakage,
+        {{ sql_string(p.get('both_strong_behavior')) }} as both_strong_behavior,
+        {{ sql_bool(p.get('enable_experimental_lane')) }} as enable_experimental_lane,
+        {{ sql_number(exp_score if exp_score is number else none) }} as experimental_min_score,
+        {{ 'true' if exp_score is number else 'false' }} as experimental_min_score_is_scalar,
+        {{ sql_string_list(exp.get('allowed_stabilities', [])) }} as experimental_allowed_stabilities,
+        {{ sql_number(exp.get('max_fraction_symbols_per_target', 1.0)) }} as experimental_max_fraction_symbols_per_target,
+        {{ sql_string_list(p['stability_allowlist'].get('cross_sectional', [])) }} as stability_allowlist_cross_sectional,
+        {{ sql_string_list(p['stability_allowlist'].get('symbol', [])) }} as stability_allowlist_symbol,
+        {{ sql_bool(p.get('require_safe_features_only')) }} as require_safe_features_only,
+        {{ sql_string_list(p.get('allowed_feature_leakage_status', [])) }} as allowed_feature_leakage_status,
+        cast({{ sql_number(p.get('require_min_successful_families', 0)) }} as bigint) as require_min_successful_families,
+        {{ sql_bool(p.get('log_decision_reasons')) }} as log_decision_reasons,
+        {{ sql_string_list(p.get('dump_plan_as', [])) }} as dump_plan_as,
+        {{ sql_number(stab.get('stable_overlap_min', 0)) }} as stable_overlap_min,
+        {{ sql_number(stab.get('drifting_overlap_min', 0)) }} as drifting_overlap_min,
+        {{ sql_number(stab.get('stable_tau_min', 0)) }} as stable_tau_min,
+        {{ sql_number(stab.get('drifting_tau_min', 0)) }} as drifting_tau_min,
+        {{ sql_number(stab.get('max_std_overlap', 0)) }} as max_std_overlap,
+        {{ sql_number(stab.get('max_std_tau', 0)) }} as max_std_tau,
+        cast({{ sql_number(stab.get('min_snapshots_for_stability', 2)) }} as integer) as min_snapshots_for_stability,
+        cast({{ sql_number(stab.get('top_k', 20)) }} as integer) as stability_top_k,
+        {{ sql_string(p.get('view_policy')) }} as view_policy,
+        cast({{ 'null' if p.get('requested_view') is none else sql_string(p.get('requested_view')) }} as varchar) as requested_view,
+        cast({{ sql_number(p.get('auto_flip_min_symbols', 10)) }} as integer) as auto_flip_min_symbols,
+        cast({{ sql_number(p.get('same_day_minutes', 390)) }} as integer) as same_day_minutes,
+        {{ sql_string_list(p.get('model_families', [])) }} as model_families
 
 )
 

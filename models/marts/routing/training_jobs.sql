@@ -1,6 +1,11 @@
--- training_jobs: the plan's jobs (shared/reference §5.1) — one cs_<target> job per target whose CS lane is not
--- DISALLOWED, and one sym_<target>_<symbol> job per pair routed SYMBOL_SPECIFIC, BOTH, or EXPERIMENTAL_ONLY
--- with an EXPERIMENTAL symbol lane. job_order is the plan's order: priority descending, then target, CS first.
+-- training_jobs: the plan's jobs (shared/reference §5.1). One cs_<target> job per target whose CS lane is not
+-- DISALLOWED (priority 2; strict: 1 when that lane is EXPERIMENTAL, foxml: always 2), and one
+-- sym_<target>_<symbol> job per pair that int_routing__pair_routes gives its own job (BOTH 3, SYMBOL_SPECIFIC 2,
+-- EXPERIMENTAL_ONLY 1). strict: model_families are the policy's families minus the scope's failed families, and
+-- with require_safe_features_only excluded_features lists the scope's quarantined features whose status
+-- (confirmed → BLOCKED, suspect → SUSPECT) is not in allowed_feature_leakage_status. foxml: every job gets the
+-- policy's families and no exclusions (the reference ignores both). job_order is the plan's order: priority
+-- descending, then target, the CS job first, then symbol.
 with
 
 decisions as (
@@ -15,20 +20,48 @@ policy as (
 
 ),
 
+quarantined as (
+
+    select * from {{ ref('int_leakage__quarantined_features') }}
+
+),
+
+excluded_by_scope as (
+
+    select
+        quarantined.target,
+        quarantined.symbol,
+        {{ tp_sorted_array_agg('quarantined.feature') }} as excluded_features
+    from (
+        select distinct
+            target,
+            symbol,
+            feature,
+            case when lower(quarantine_kind) like '%suspect%' then 'SUSPECT' else 'BLOCKED' end as feature_status
+        from quarantined
+    ) as quarantined
+    cross join policy
+    where not {{ tp_list_contains('policy.allowed_feature_leakage_status', 'quarantined.feature_status') }}
+    group by quarantined.target, quarantined.symbol
+
+),
+
 cs_jobs as (
 
     select
         'cs_' || target as job_id,
         target,
-        null::varchar as symbol,
+        cast(null as varchar) as symbol,
         'ROUTE_CROSS_SECTIONAL' as route,
         'cross_sectional' as training_type,
-        case when cs_state = 'EXPERIMENTAL' then 1 else 2 end as priority,
+        case when cs_state = 'EXPERIMENTAL' and semantics = 'strict' then 1 else 2 end as priority,
         cs_sample_size as estimated_samples,
         cs_summary as reason,
         cs_state,
-        null::varchar as local_state,
-        null::boolean as needs_cs_ensemble
+        cast(null as varchar) as local_state,
+        cast(null as boolean) as needs_cs_ensemble,
+        cs_failed_model_families as failed_model_families,
+        semantics
     from decisions
     where symbol is null and cs_state != 'DISALLOWED'
 
@@ -44,17 +77,14 @@ symbol_jobs as (
         'symbol_specific' as training_type,
         case route when 'ROUTE_BOTH' then 3 when 'ROUTE_SYMBOL_SPECIFIC' then 2 else 1 end as priority,
         local_sample_size as estimated_samples,
-        array_to_string(reasons, '; ') as reason,
+        {{ tp_array_join('reasons', "'; '") }} as reason,
         cs_state,
         local_state,
-        route = 'ROUTE_BOTH' as needs_cs_ensemble
+        route = 'ROUTE_BOTH' as needs_cs_ensemble,
+        local_failed_model_families as failed_model_families,
+        semantics
     from decisions
-    where
-        symbol is not null
-        and (
-            route in ('ROUTE_SYMBOL_SPECIFIC', 'ROUTE_BOTH')
-            or (route = 'ROUTE_EXPERIMENTAL_ONLY' and local_state = 'EXPERIMENTAL')
-        )
+    where symbol is not null and has_symbol_job
 
 ),
 
@@ -69,12 +99,38 @@ jobs as (
 final as (
 
     select
-        jobs.*,
-        policy.model_families,
-        []::varchar[] as excluded_features,
-        row_number() over (order by jobs.priority desc, jobs.target asc, jobs.symbol asc nulls first) as job_order
+        jobs.job_id,
+        jobs.target,
+        jobs.symbol,
+        jobs.route,
+        jobs.training_type,
+        jobs.priority,
+        jobs.estimated_samples,
+        jobs.reason,
+        jobs.cs_state,
+        jobs.local_state,
+        jobs.needs_cs_ensemble,
+        case
+            when jobs.semantics = 'strict'
+                then {{ tp_list_except('policy.model_families', 'jobs.failed_model_families') }}
+            else policy.model_families
+        end as model_families,
+        case
+            when jobs.semantics = 'strict' and policy.require_safe_features_only
+                then coalesce(excluded_by_scope.excluded_features, {{ tp_string_array([]) }})
+            else {{ tp_string_array([]) }}
+        end as excluded_features,
+        row_number() over (
+            order by jobs.priority desc, jobs.target asc, jobs.symbol asc nulls first
+        ) as job_order,
+        jobs.failed_model_families,
+        jobs.semantics
     from jobs
     cross join policy
+    left join excluded_by_scope
+        on
+            jobs.target = excluded_by_scope.target
+            and jobs.symbol is not distinct from excluded_by_scope.symbol
 
 )
 
