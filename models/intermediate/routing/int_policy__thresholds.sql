@@ -5,29 +5,7 @@
 --   * multiclass: strict uses the optional `multiclass` key (else `classification`); foxml always `classification`;
 --   * experimental with a plain number: foxml applies it to every task (0.52 R² for regression); strict applies it
 --     to classification and multiclass, and holds regression to the lane's own regression min_score for the tier.
-{%- set policy = load_routing_policy() -%}
-{%- set rows = [] -%}
-{%- if execute -%}
-    {%- for semantics in ['strict', 'foxml'] -%}
-        {%- for lane in ['cross_sectional', 'symbol'] -%}
-            {%- for level in ['min_score', 'strong_score', 'experimental'] -%}
-                {%- set value = policy['experimental']['min_score'] if level == 'experimental' else policy[lane][level] -%}
-                {%- set key = 'experimental.min_score' if level == 'experimental' else lane ~ '.' ~ level -%}
-                {%- for task_class in ['classification', 'multiclass', 'regression'] -%}
-                    {%- for tier in ['default', 'short', 'medium', 'long', 'very_long'] -%}
-                        {%- if level == 'experimental' and value is number and task_class == 'regression' and semantics == 'strict' -%}
-                            {%- set resolved = policy_threshold(policy[lane]['min_score'], lane ~ '.min_score', task_class, tier, semantics) -%}
-                            {%- set resolved = (resolved[0], resolved[1] ~ ' (experimental.min_score is a plain number: regression uses the lane min_score)') -%}
-                        {%- else -%}
-                            {%- set resolved = policy_threshold(value, key, task_class, tier, semantics) -%}
-                        {%- endif -%}
-                        {%- do rows.append((semantics, lane, level, task_class, tier, resolved[0], resolved[1])) -%}
-                    {%- endfor -%}
-                {%- endfor -%}
-            {%- endfor -%}
-        {%- endfor -%}
-    {%- endfor -%}
-{%- endif %}
+{%- set rows = policy_threshold_rows(load_routing_policy()) %}
 
 with
 

@@ -85,17 +85,17 @@ with_thresholds as (
             when not laned.dev_mode then laned.min_sample_size_cross_sectional
             when laned.semantics = 'foxml'
                 then least(
-                    greatest(
-                        coalesce(laned.dev_mode_min_sample_size, 5000),
-                        cast(floor(0.1 * laned.effective_sample_size) as bigint),
-                        5000
-                    ),
+                        greatest(
+                            coalesce(laned.dev_mode_min_sample_size, 5000),
+                            cast(floor(0.1 * laned.effective_sample_size) as bigint),
+                            5000
+                        ),
+                        laned.min_sample_size_cross_sectional
+                    )
+            else least(
+                    coalesce(laned.dev_mode_min_sample_size, laned.min_sample_size_cross_sectional),
                     laned.min_sample_size_cross_sectional
                 )
-            else least(
-                coalesce(laned.dev_mode_min_sample_size, laned.min_sample_size_cross_sectional),
-                laned.min_sample_size_cross_sectional
-            )
         end as min_sample_size
     from laned
     left join thresholds as strong
@@ -140,7 +140,7 @@ checked as (
         ) as stability_allowed,
         enable_experimental_lane
         and coalesce({{ tp_list_contains('experimental_allowed_stabilities', 'stability') }}, false)
-        as experimental_stability_allowed
+            as experimental_stability_allowed
     from with_thresholds
 
 ),
@@ -195,30 +195,30 @@ final as (
         case
             when signal_state = 'DISALLOWED'
                 then concat_ws(
-                    '; ',
-                    case
-                        when fails_sample_size
-                            then 'sample_size=' || cast(effective_sample_size as varchar)
-                            || ' < ' || cast(min_sample_size as varchar)
-                    end,
-                    case when fails_leakage then 'leakage_status=BLOCKED' end,
-                    case
-                        when fails_families
-                            then 'n_successful_families=' || cast(n_successful_families as varchar)
-                            || ' < ' || cast(require_min_successful_families as varchar)
-                    end,
-                    case when is_missing_score then 'no score' end,
-                    case
-                        when not stability_allowed and not experimental_stability_allowed
-                            then 'stability=' || stability || ' not in ['
-                            || {{ tp_array_join('stability_allowlist', "', '") }} || ']'
-                    end,
-                    case
-                        when not is_missing_score and score < held_threshold
-                            then 'score=' || {{ tp_format_fixed('score', 3) }}
-                            || ' < ' || {{ tp_format_fixed('held_threshold', 3) }}
-                    end
-                )
+                        '; ',
+                        case
+                            when fails_sample_size
+                                then 'sample_size=' || cast(effective_sample_size as varchar)
+                                    || ' < ' || cast(min_sample_size as varchar)
+                        end,
+                        case when fails_leakage then 'leakage_status=BLOCKED' end,
+                        case
+                            when fails_families
+                                then 'n_successful_families=' || cast(n_successful_families as varchar)
+                                    || ' < ' || cast(require_min_successful_families as varchar)
+                        end,
+                        case when is_missing_score then 'no score' end,
+                        case
+                            when not stability_allowed and not experimental_stability_allowed
+                                then 'stability=' || stability || ' not in ['
+                                    || {{ tp_array_join('stability_allowlist', "', '") }} || ']'
+                        end,
+                        case
+                            when not is_missing_score and score < held_threshold
+                                then 'score=' || {{ tp_format_fixed('score', 3) }}
+                                    || ' < ' || {{ tp_format_fixed('held_threshold', 3) }}
+                        end
+                    )
         end as disabled_reason
     from stated
 

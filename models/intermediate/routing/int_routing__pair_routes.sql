@@ -85,33 +85,37 @@ ruled as (
     select
         *,
         case
-            when semantics = 'foxml' then case
-                when cs_state = 'DISALLOWED' and local_state = 'DISALLOWED' then 'foxml_both_disallowed'
-                when cs_state = 'DISALLOWED' then 'foxml_cs_disallowed'
-                when local_state = 'DISALLOWED' then 'foxml_local_disallowed'
-                when
-                    cs_state in ('STRONG', 'WEAK_BUT_OK') and local_state in ('STRONG', 'WEAK_BUT_OK')
-                    and both_strong_behavior = 'ROUTE_BOTH'
-                    then 'foxml_both_strong'
-                when
-                    cs_state in ('STRONG', 'WEAK_BUT_OK') and local_state in ('STRONG', 'WEAK_BUT_OK')
-                    and both_strong_behavior = 'PREFER_CS'
-                    then 'foxml_both_strong_prefer_cs'
-                when
-                    cs_state in ('STRONG', 'WEAK_BUT_OK') and local_state in ('STRONG', 'WEAK_BUT_OK')
-                    and both_strong_behavior = 'PREFER_SYMBOL'
-                    then 'foxml_both_strong_prefer_symbol'
-                when
-                    enable_experimental_lane and (cs_state = 'EXPERIMENTAL' or local_state = 'EXPERIMENTAL')
-                    then 'foxml_experimental_lane'
-                else 'foxml_no_rule_match'
-            end
-            when cs_state in ('STRONG', 'WEAK_BUT_OK') and local_state in ('STRONG', 'WEAK_BUT_OK') then case
-                both_strong_behavior
-                when 'PREFER_CS' then 'both_production_prefer_cs'
-                when 'PREFER_SYMBOL' then 'both_production_prefer_symbol'
-                else 'both_production'
-            end
+            when semantics = 'foxml'
+                then case
+                        when cs_state = 'DISALLOWED' and local_state = 'DISALLOWED' then 'foxml_both_disallowed'
+                        when cs_state = 'DISALLOWED' then 'foxml_cs_disallowed'
+                        when local_state = 'DISALLOWED' then 'foxml_local_disallowed'
+                        when
+                            cs_state in ('STRONG', 'WEAK_BUT_OK') and local_state in ('STRONG', 'WEAK_BUT_OK')
+                            and both_strong_behavior = 'ROUTE_BOTH'
+                            then 'foxml_both_strong'
+                        when
+                            cs_state in ('STRONG', 'WEAK_BUT_OK') and local_state in ('STRONG', 'WEAK_BUT_OK')
+                            and both_strong_behavior = 'PREFER_CS'
+                            then 'foxml_both_strong_prefer_cs'
+                        when
+                            cs_state in ('STRONG', 'WEAK_BUT_OK') and local_state in ('STRONG', 'WEAK_BUT_OK')
+                            and both_strong_behavior = 'PREFER_SYMBOL'
+                            then 'foxml_both_strong_prefer_symbol'
+                        when
+                            enable_experimental_lane and (cs_state = 'EXPERIMENTAL' or local_state = 'EXPERIMENTAL')
+                            then 'foxml_experimental_lane'
+                        else 'foxml_no_rule_match'
+                    end
+            when cs_state in ('STRONG', 'WEAK_BUT_OK') and local_state in (
+                    'STRONG', 'WEAK_BUT_OK'
+                )
+                then case
+                    both_strong_behavior
+                        when 'PREFER_CS' then 'both_production_prefer_cs'
+                        when 'PREFER_SYMBOL' then 'both_production_prefer_symbol'
+                        else 'both_production'
+                    end
             when cs_state in ('STRONG', 'WEAK_BUT_OK') and local_state = 'EXPERIMENTAL'
                 then 'cs_production_symbol_experimental'
             when cs_state in ('STRONG', 'WEAK_BUT_OK') then 'cs_production_symbol_disallowed'
@@ -137,11 +141,11 @@ ranked as (
         case
             when base_rule in ('both_experimental', 'cs_disallowed_symbol_experimental')
                 then row_number() over (
-                    partition by
-                        target,
-                        base_rule in ('both_experimental', 'cs_disallowed_symbol_experimental')
-                    order by local_score desc, symbol asc
-                )
+                        partition by
+                            target,
+                            base_rule in ('both_experimental', 'cs_disallowed_symbol_experimental')
+                        order by local_score desc, symbol asc
+                    )
         end as experimental_rank
     from ruled
 
@@ -168,20 +172,20 @@ routed as (
         *,
         case
             when rule in (
-                'both_production', 'foxml_both_strong'
-            ) then 'ROUTE_BOTH'
+                    'both_production', 'foxml_both_strong'
+                ) then 'ROUTE_BOTH'
             when rule in (
-                'both_production_prefer_cs', 'cs_production_symbol_experimental', 'cs_production_symbol_disallowed',
-                'foxml_both_strong_prefer_cs', 'foxml_local_disallowed'
-            ) then 'ROUTE_CROSS_SECTIONAL'
+                    'both_production_prefer_cs', 'cs_production_symbol_experimental', 'cs_production_symbol_disallowed',
+                    'foxml_both_strong_prefer_cs', 'foxml_local_disallowed'
+                ) then 'ROUTE_CROSS_SECTIONAL'
             when rule in (
-                'both_production_prefer_symbol', 'cs_experimental_symbol_production', 'cs_disallowed_symbol_production',
-                'foxml_both_strong_prefer_symbol', 'foxml_cs_disallowed'
-            ) then 'ROUTE_SYMBOL_SPECIFIC'
+                    'both_production_prefer_symbol', 'cs_experimental_symbol_production', 'cs_disallowed_symbol_production',
+                    'foxml_both_strong_prefer_symbol', 'foxml_cs_disallowed'
+                ) then 'ROUTE_SYMBOL_SPECIFIC'
             when rule in (
-                'both_experimental', 'cs_experimental_symbol_disallowed', 'cs_disallowed_symbol_experimental',
-                'experimental_cap_cs_experimental', 'foxml_experimental_lane'
-            ) then 'ROUTE_EXPERIMENTAL_ONLY'
+                    'both_experimental', 'cs_experimental_symbol_disallowed', 'cs_disallowed_symbol_experimental',
+                    'experimental_cap_cs_experimental', 'foxml_experimental_lane'
+                ) then 'ROUTE_EXPERIMENTAL_ONLY'
             else 'ROUTE_BLOCKED'
         end as route,
         case rule
@@ -200,16 +204,16 @@ routed as (
             when 'cs_disallowed_symbol_experimental' then 'CS disallowed, local experimental: experimental lane'
             when 'experimental_cap_cs_experimental'
                 then 'Experimental cap: local rank ' || cast(experimental_rank as varchar) || ' > cap '
-                || cast(experimental_cap as varchar) || ' (max_fraction_symbols_per_target='
-                || cast(experimental_max_fraction_symbols_per_target as varchar) || ' × '
-                || cast(n_symbols_with_metrics as varchar)
-                || ' symbols with metrics); experimental lane served by the CS job'
+                    || cast(experimental_cap as varchar) || ' (max_fraction_symbols_per_target='
+                    || cast(experimental_max_fraction_symbols_per_target as varchar) || ' × '
+                    || cast(n_symbols_with_metrics as varchar)
+                    || ' symbols with metrics); experimental lane served by the CS job'
             when 'experimental_cap_cs_disallowed'
                 then 'Experimental cap: local rank ' || cast(experimental_rank as varchar) || ' > cap '
-                || cast(experimental_cap as varchar) || ' (max_fraction_symbols_per_target='
-                || cast(experimental_max_fraction_symbols_per_target as varchar) || ' × '
-                || cast(n_symbols_with_metrics as varchar)
-                || ' symbols with metrics); CS disallowed, blocked'
+                    || cast(experimental_cap as varchar) || ' (max_fraction_symbols_per_target='
+                    || cast(experimental_max_fraction_symbols_per_target as varchar) || ' × '
+                    || cast(n_symbols_with_metrics as varchar)
+                    || ' symbols with metrics); CS disallowed, blocked'
             when 'both_disallowed' then 'Both CS and local disallowed'
             when 'foxml_both_disallowed' then 'Both CS and local disallowed'
             when 'foxml_cs_disallowed' then 'CS disallowed, falling back to local-only'

@@ -1,14 +1,11 @@
 -- routing_policy: the effective routing policy (one row) after validation and defaults — every setting of the
 -- policy YAML as a typed column (thresholds are in int_policy__thresholds, every key in routing_policy_entries).
 {%- set p = load_routing_policy() -%}
-{%- if execute -%}
-    {%- set exp = p['experimental'] -%}
-    {%- set stab = p['stability_classification'] -%}
-    {%- set exp_score = exp['min_score'] -%}
-{%- else -%}
-    {%- set p = {'min_sample_size': {}, 'stability_allowlist': {}} -%}
-    {%- set exp, stab, exp_score = {}, {}, 0 -%}
-{%- endif %}
+{%- set exp = p.get('experimental', {}) -%}
+{%- set stab = p.get('stability_classification', {}) -%}
+{%- set mins = p.get('min_sample_size', {}) -%}
+{%- set allow = p.get('stability_allowlist', {}) -%}
+{%- set exp_score = exp.get('min_score', 0) %}
 
 with
 
@@ -20,8 +17,8 @@ policy as (
         {{ sql_string(p.get('score_stage')) }} as score_stage,
         {{ sql_bool(p.get('dev_mode')) }} as dev_mode,
         cast({{ sql_number(p.get('dev_mode_min_sample_size')) }} as bigint) as dev_mode_min_sample_size,
-        cast({{ sql_number(p['min_sample_size'].get('cross_sectional', 0)) }} as bigint) as min_sample_size_cross_sectional,
-        cast({{ sql_number(p['min_sample_size'].get('symbol', 0)) }} as bigint) as min_sample_size_symbol,
+        cast({{ sql_number(mins.get('cross_sectional', 0)) }} as bigint) as min_sample_size_cross_sectional,
+        cast({{ sql_number(mins.get('symbol', 0)) }} as bigint) as min_sample_size_symbol,
         {{ sql_bool(p.get('block_on_leakage')) }} as block_on_leakage,
         {{ sql_string(p.get('both_strong_behavior')) }} as both_strong_behavior,
         {{ sql_bool(p.get('enable_experimental_lane')) }} as enable_experimental_lane,
@@ -29,8 +26,8 @@ policy as (
         {{ 'true' if exp_score is number else 'false' }} as experimental_min_score_is_scalar,
         {{ sql_string_list(exp.get('allowed_stabilities', [])) }} as experimental_allowed_stabilities,
         {{ sql_number(exp.get('max_fraction_symbols_per_target', 1.0)) }} as experimental_max_fraction_symbols_per_target,
-        {{ sql_string_list(p['stability_allowlist'].get('cross_sectional', [])) }} as stability_allowlist_cross_sectional,
-        {{ sql_string_list(p['stability_allowlist'].get('symbol', [])) }} as stability_allowlist_symbol,
+        {{ sql_string_list(allow.get('cross_sectional', [])) }} as stability_allowlist_cross_sectional,
+        {{ sql_string_list(allow.get('symbol', [])) }} as stability_allowlist_symbol,
         {{ sql_bool(p.get('require_safe_features_only')) }} as require_safe_features_only,
         {{ sql_string_list(p.get('allowed_feature_leakage_status', [])) }} as allowed_feature_leakage_status,
         cast({{ sql_number(p.get('require_min_successful_families', 0)) }} as bigint) as require_min_successful_families,
