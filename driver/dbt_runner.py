@@ -64,8 +64,14 @@ def _error_lines(log: str) -> str:
     return "\n".join(keep[-40:]) or log[-4000:]
 
 
-def run_dbt_build(settings: Settings, extra_args: list[str] | None = None) -> DbtResult:
-    """dbt build into `<db>.building`; on success it atomically replaces the database file."""
+def run_dbt_build(
+    settings: Settings, extra_args: list[str] | None = None, *, unit_tests: bool = False
+) -> DbtResult:
+    """dbt build into `<db>.building`; on success it atomically replaces the database file.
+
+    dbt unit tests check the SQL, not the run's inputs, so a refresh skips them unless `unit_tests` is set
+    (plain `dbt build` and the test suite run them).
+    """
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     building = settings.db_path.with_name(settings.db_path.name + ".building")
     for stale in (building, building.with_name(building.name + ".wal")):
@@ -82,6 +88,7 @@ def run_dbt_build(settings: Settings, extra_args: list[str] | None = None) -> Db
         str(work / "target"),
         "--log-path",
         str(work / "logs"),
+        *([] if unit_tests else ["--exclude-resource-type", "unit_test"]),
         *(extra_args or []),
     ]
     proc = subprocess.run(

@@ -1,0 +1,186 @@
+"""The routing policy is read and validated by dbt itself (macros/routing_policy*.sql): a plain `dbt build` fails on
+a bad policy with one line per problem naming the file, the key and what was expected; values reach SQL only as
+validated or quoted literals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from driver.dbt_runner import DbtBuildError, run_dbt_build
+from driver.settings import make_settings
+from tests.conftest import REPO
+
+SHIPPED_POLICY = REPO / "CONFIG" / "training_config" / "routing_config.yaml"
+REFERENCE_POLICY = REPO / "tests" / "fixtures" / "reference_routing.yaml"
+POLICY_MODELS = ["routing_policy", "routing_policy_entries", "int_policy__thresholds", "int_policy__horizon_patterns"]
+
+
+def build_policy(policy: Path, out: Path, models: list[str] = POLICY_MODELS) -> Path:
+    """dbt build of the policy models only; returns the database."""
+    settings = make_settings(db_path=out / "db.duckdb", policy_path=policy)
+    return run_dbt_build(settings, ["--select", *models]).db_path
+
+
+def write_policy(path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    doc = yaml.safe_load(SHIPPED_POLICY.read_text())
+    edit(doc)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def _many_errors(doc: dict[str, Any]) -> None:
+    """One policy with many independent problems: the build reports every one of them."""
+    r = doc["routing"]
+    doc["extra"] = 1
+    r["bogus_key"] = 1
+    r["experimental"]["max_fraction"] = 0.1
+    r["experimental"]["max_fraction_symbols_per_target"] = 1.5
+    r["experimental"]["min_score"] = True
+    r["cross_sectional"]["min_score"]["clasification"] = 0.5
+    r["cross_sectional"]["min_score"]["regression"]["short"] = "high"
+    del r["cross_sectional"]["strong_score"]
+    r["symbol"]["strong_score"]["regression"]["shrt"] = 0.1
+    r["dev_mode"] = "yes"
+    r["min_sample_size"]["symbol"] = 1000.5
+    r["both_strong_behavior"] = "ROUTE_BOHT"
+    r["semantics"] = "foxML"
+    r["stability_allowlist"]["symbol"] = ["STABLE", "STABLE'); drop table x; --"]
+    r["model_families"] = ["lightgbm", "x'); drop table y; --"]
+    r["stability_classification"] = 5
+    r["dump_plan_as"] = "JSON"
+    r["horizon_patterns"] = [{"regex": r"\d+m", "multiplier": 1}, {"regex": r"(\d+)h", "multiplier": 0}]
+
+
+@pytest.fixture(scope="module")
+def many_errors(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    tmp = tmp_path_factory.mktemp("bad_policy")
+    policy = write_policy(tmp / "bad.yaml", _many_errors)
+    with pytest.raises(DbtBuildError) as info:
+        build_policy(policy, tmp, ["routing_policy"])
+    assert not (tmp / "db.duckdb").exists(), "a failed build must not leave a database behind"
+    return policy, str(info.value)
+
+
+ERRORS = {
+    "top-level unknown key": "key 'extra' is not a known key; allowed top-level keys: routing",
+    "unknown key": "key 'routing.bogus_key' is not a known key; allowed keys under 'routing': semantics, score_stage, "
+    "dev_mode,",
+    "unknown nested key": "key 'routing.experimental.max_fraction' is not a known key; allowed keys under "
+    "'routing.experimental': min_score, allowed_stabilities, max_fraction_symbols_per_target",
+    "number out of range": "key 'routing.experimental.max_fraction_symbols_per_target': expected a number in [0, 1], "
+    "got 1.5",
+    "threshold of the wrong type": "key 'routing.experimental.min_score': expected a number, or a mapping "
+    "{classification: number, multiclass: number, regression: number or {default, short, medium, long, very_long: "
+    "number}}, got true",
+    "unknown threshold key": "key 'routing.cross_sectional.min_score.clasification' is not a known key; allowed keys "
+    "under 'routing.cross_sectional.min_score': classification, multiclass, regression",
+    "tier threshold not a number": "key 'routing.cross_sectional.min_score.regression.short': expected a number, "
+    "got 'high'",
+    "missing required key": "key 'routing.cross_sectional.strong_score' is required (a number, or a mapping",
+    "unknown tier": "key 'routing.symbol.strong_score.regression.shrt' is not a known key; allowed keys under "
+    "'routing.symbol.strong_score.regression': default, short, medium, long, very_long",
+    "not a boolean": "key 'routing.dev_mode': expected a boolean (true or false), got 'yes'",
+    "not a whole number": "key 'routing.min_sample_size.symbol': expected a whole number >= 0, got 1000.5",
+    "invalid both_strong_behavior": "key 'routing.both_strong_behavior': 'ROUTE_BOHT' is not allowed; allowed values: "
+    "ROUTE_BOTH, PREFER_CS, PREFER_SYMBOL",
+    "invalid semantics": "key 'routing.semantics': 'foxML' is not allowed; allowed values: strict, foxml",
+    "SQL in an enum list": "key 'routing.stability_allowlist.symbol': item 'STABLE'); drop table x; --' is not "
+    "allowed; allowed values: STABLE, DRIFTING, DIVERGED, UNKNOWN",
+    "SQL in a name list": "key 'routing.model_families': 'x'); drop table y; --' is not allowed; expected a list of "
+    "names made of letters, digits, '_', '-' or '.'",
+    "not a mapping": "key 'routing.stability_classification': expected a mapping with the keys stable_overlap_min, "
+    "drifting_overlap_min,",
+    "not a list": "key 'routing.dump_plan_as': expected a list whose items are among the allowed values: JSON, YAML, "
+    "MARKDOWN, got 'JSON'",
+    "regex without a capture group": "key 'routing.horizon_patterns[0].regex': '\\d+m' has no capture group",
+    "multiplier below 1": "key 'routing.horizon_patterns[1].multiplier': expected a whole number >= 1, got 0",
+}
+
+
+@pytest.mark.parametrize("expected", list(ERRORS.values()), ids=list(ERRORS))
+def test_validation_error_names_file_key_and_allowed_values(many_errors: tuple[Path, str], expected: str) -> None:
+    policy, message = many_errors
+    assert f"routing policy error in {policy}: {expected}" in message
+
+
+def test_every_problem_is_reported_once(many_errors: tuple[Path, str]) -> None:
+    _, message = many_errors
+    lines = [line for line in message.splitlines() if "routing policy error in" in line]
+    assert len(lines) == len(ERRORS)
+
+
+def test_policy_that_is_not_a_mapping_is_rejected(tmp_path: Path) -> None:
+    policy = tmp_path / "list.yaml"
+    policy.write_text("routing: [1, 2]\n")
+    with pytest.raises(DbtBuildError) as info:
+        build_policy(policy, tmp_path)
+    assert (
+        f"routing policy error in {policy}: expected valid YAML with a top-level mapping under the key 'routing'"
+        in (str(info.value))
+    )
+
+
+def test_reference_policy_loads_unchanged(tmp_path: Path) -> None:
+    """The reference's shipped routing.yaml: trainplan's own keys take their defaults."""
+    db = build_policy(REFERENCE_POLICY, tmp_path)
+    con = duckdb.connect(str(db), read_only=True)
+    policy = con.execute(
+        "select semantics, score_stage, dev_mode, both_strong_behavior, experimental_max_fraction_symbols_per_target,"
+        " experimental_min_score_is_scalar, model_families, stability_top_k, same_day_minutes from routing_policy"
+    ).fetchone()
+    assert policy == ("strict", "TARGET_RANKING", True, "ROUTE_BOTH", 0.2, True, ["lightgbm", "xgboost"], 20, 390)
+    thresholds = dict(
+        ((s, lane, level, task, tier), value)
+        for s, lane, level, task, tier, value in con.execute(
+            "select semantics, lane, level, task_class, horizon_tier, threshold from int_policy__thresholds"
+        ).fetchall()
+    )
+    assert thresholds["strict", "cross_sectional", "min_score", "regression", "long"] == -1.0
+    assert thresholds["strict", "symbol", "strong_score", "classification", "very_long"] == 0.60
+    # a plain-number experimental min_score: foxml applies it to R² too, strict uses the lane's regression min_score
+    assert thresholds["foxml", "symbol", "experimental", "regression", "short"] == 0.52
+    assert thresholds["strict", "symbol", "experimental", "regression", "short"] == 0.05
+    assert thresholds["strict", "symbol", "experimental", "classification", "short"] == 0.52
+    patterns = con.execute(
+        "select regex, multiplier from int_policy__horizon_patterns order by pattern_order"
+    ).fetchall()
+    assert patterns == [(r"(\d+)m", 1), (r"(\d+)h", 60), (r"(\d+)d", 1440)]
+    entries = dict(con.execute("select policy_key, policy_value from routing_policy_entries").fetchall())
+    assert entries["routing.view_policy"] == "auto"
+    assert entries["routing.stability_allowlist.symbol"] == "[STABLE, UNKNOWN]"
+
+
+def test_thresholds_and_quoted_values(tmp_path: Path) -> None:
+    """strict reads a `multiclass` threshold (foxml does not); a mapping experimental threshold resolves like the
+    others; a quote in the policy path and in a free-text value (a regex) is kept verbatim, never executed."""
+    folder = tmp_path / "it's here"
+    folder.mkdir()
+    regex = r"(\d+)m(?:')?"
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["routing"]["symbol"]["min_score"]["multiclass"] = 0.40
+        doc["routing"]["experimental"]["min_score"] = {"classification": 0.51, "regression": {"default": -0.4}}
+        doc["routing"]["horizon_patterns"][0]["regex"] = regex
+
+    policy = write_policy(folder / "pol'icy.yaml", edit)
+    con = duckdb.connect(str(build_policy(policy, tmp_path)), read_only=True)
+    rows = dict(
+        ((s, level, task, tier), value)
+        for s, level, task, tier, value in con.execute(
+            "select semantics, level, task_class, horizon_tier, threshold from int_policy__thresholds"
+            " where lane = 'symbol'"
+        ).fetchall()
+    )
+    assert rows["strict", "min_score", "multiclass", "short"] == 0.40
+    assert rows["foxml", "min_score", "multiclass", "short"] == 0.54
+    for semantics in ("strict", "foxml"):
+        assert rows[semantics, "experimental", "classification", "long"] == 0.51
+        assert rows[semantics, "experimental", "regression", "long"] == -0.4  # no `long` key: the mapping's default
+    assert con.execute("select policy_path from routing_policy").fetchone() == (str(policy),)
+    assert con.execute("select regex from int_policy__horizon_patterns where pattern_order = 1").fetchone() == (regex,)
