@@ -198,7 +198,7 @@ routed as (
             when 'cs_experimental_symbol_production'
                 then 'CS experimental, local strong: local-only (an experimental signal is not promoted)'
             when 'cs_disallowed_symbol_production' then 'CS disallowed, falling back to local-only'
-            when 'both_experimental' then 'Both experimental: experimental lane (CS and local jobs)'
+            when 'both_experimental' then 'Experimental lane enabled'
             when 'cs_experimental_symbol_disallowed'
                 then 'Local disallowed, CS experimental: experimental lane served by the CS job'
             when 'cs_disallowed_symbol_experimental' then 'CS disallowed, local experimental: experimental lane'
