@@ -64,9 +64,7 @@ def _error_lines(log: str) -> str:
     return "\n".join(keep[-40:]) or log[-4000:]
 
 
-def run_dbt_build(
-    settings: Settings, extra_args: list[str] | None = None, *, unit_tests: bool = False
-) -> DbtResult:
+def run_dbt_build(settings: Settings, extra_args: list[str] | None = None, *, unit_tests: bool = False) -> DbtResult:
     """dbt build into `<db>.building`; on success it atomically replaces the database file.
 
     dbt unit tests check the SQL, not the run's inputs, so a refresh skips them unless `unit_tests` is set

@@ -211,3 +211,23 @@
     {% endfor %}
     {{ return(rows) }}
 {% endmacro %}
+
+{#-
+    values_relation(columns, rows): a relation of literal rows — `columns` a list of (name, SQL type), `rows` a list
+    of tuples of SQL literal expressions (already quoted with sql_string / sql_number). No rows: an empty relation
+    with the same typed columns.
+-#}
+{% macro values_relation(columns, rows) %}
+    {%- set names = [] -%}
+    {%- for c in columns -%}{%- do names.append(c[0]) -%}{%- endfor -%}
+    {%- if rows | length == 0 -%}
+        {%- set empty = [] -%}
+        {%- for c in columns -%}{%- do empty.append("cast(null as " ~ c[1] ~ ") as " ~ c[0]) -%}{%- endfor -%}
+        {{- return("select " ~ empty | join(", ") ~ " where false") -}}
+    {%- endif -%}
+    {%- set typed = [] -%}
+    {%- for c in columns -%}{%- do typed.append("cast(" ~ c[0] ~ " as " ~ c[1] ~ ") as " ~ c[0]) -%}{%- endfor -%}
+    {%- set tuples = [] -%}
+    {%- for r in rows -%}{%- do tuples.append("(" ~ r | join(", ") ~ ")") -%}{%- endfor -%}
+    {{- return("select " ~ typed | join(", ") ~ " from (values " ~ tuples | join(", ") ~ ") as v (" ~ names | join(", ") ~ ")") -}}
+{% endmacro %}

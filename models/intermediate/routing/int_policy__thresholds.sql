@@ -5,41 +5,20 @@
 --   * multiclass: strict uses the optional `multiclass` key (else `classification`); foxml always `classification`;
 --   * experimental with a plain number: foxml applies it to every task (0.52 R² for regression); strict applies it
 --     to classification and multiclass, and holds regression to the lane's own regression min_score for the tier.
-{%- set rows = policy_threshold_rows(load_routing_policy()) %}
+{%- set rows = [] -%}
+{%- for r in policy_threshold_rows(load_routing_policy()) -%}
+    {%- do rows.append([
+        sql_string(r[0]), sql_string(r[1]), sql_string(r[2]), sql_string(r[3]), sql_string(r[4]), sql_number(r[5]),
+        sql_string(r[6])]) -%}
+{%- endfor %}
 
 with
 
 thresholds as (
 
-    {% if rows | length == 0 -%}
-        select
-            cast(null as varchar) as semantics,
-            cast(null as varchar) as lane,
-            cast(null as varchar) as level,
-            cast(null as varchar) as task_class,
-            cast(null as varchar) as horizon_tier,
-            cast(null as double) as threshold,
-            cast(null as varchar) as threshold_source
-        where false
-    {%- else -%}
-        select
-            semantics,
-            lane,
-            level,
-            task_class,
-            horizon_tier,
-            threshold,
-            threshold_source
-        from (
-            values
-            {% for r in rows -%}
-                (
-                    {{ sql_string(r[0]) }}, {{ sql_string(r[1]) }}, {{ sql_string(r[2]) }}, {{ sql_string(r[3]) }},
-                    {{ sql_string(r[4]) }}, {{ sql_number(r[5]) }}, {{ sql_string(r[6]) }}
-                ){{ "," if not loop.last }}
-            {% endfor %}
-        ) as v (semantics, lane, level, task_class, horizon_tier, threshold, threshold_source)  -- noqa: AL05
-    {%- endif %}
+    {{ values_relation([
+        ('semantics', 'varchar'), ('lane', 'varchar'), ('level', 'varchar'), ('task_class', 'varchar'),
+        ('horizon_tier', 'varchar'), ('threshold', 'double'), ('threshold_source', 'varchar')], rows) }}
 
 )
 

@@ -73,13 +73,28 @@ laned as (
 
 ),
 
+lane_thresholds as (
+
+    select
+        semantics,
+        lane,
+        task_class,
+        horizon_tier,
+        max(case when level = 'strong_score' then threshold end) as strong_threshold,
+        max(case when level = 'min_score' then threshold end) as min_threshold,
+        max(case when level = 'experimental' then threshold end) as experimental_threshold
+    from thresholds
+    group by semantics, lane, task_class, horizon_tier
+
+),
+
 with_thresholds as (
 
     select
         laned.*,
-        strong.threshold as strong_threshold,
-        weak.threshold as min_threshold,
-        experimental.threshold as experimental_threshold,
+        lane_thresholds.strong_threshold,
+        lane_thresholds.min_threshold,
+        lane_thresholds.experimental_threshold,
         case
             when laned.lane = 'symbol' then laned.min_sample_size_symbol
             when not laned.dev_mode then laned.min_sample_size_cross_sectional
@@ -98,27 +113,12 @@ with_thresholds as (
                 )
         end as min_sample_size
     from laned
-    left join thresholds as strong
+    left join lane_thresholds
         on
-            laned.semantics = strong.semantics
-            and laned.lane = strong.lane
-            and strong.level = 'strong_score'
-            and laned.task_class = strong.task_class
-            and laned.horizon_tier = strong.horizon_tier
-    left join thresholds as weak
-        on
-            laned.semantics = weak.semantics
-            and laned.lane = weak.lane
-            and weak.level = 'min_score'
-            and laned.task_class = weak.task_class
-            and laned.horizon_tier = weak.horizon_tier
-    left join thresholds as experimental
-        on
-            laned.semantics = experimental.semantics
-            and laned.lane = experimental.lane
-            and experimental.level = 'experimental'
-            and laned.task_class = experimental.task_class
-            and laned.horizon_tier = experimental.horizon_tier
+            laned.semantics = lane_thresholds.semantics
+            and laned.lane = lane_thresholds.lane
+            and laned.task_class = lane_thresholds.task_class
+            and laned.horizon_tier = lane_thresholds.horizon_tier
 
 ),
 

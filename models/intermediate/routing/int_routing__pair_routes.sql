@@ -161,7 +161,11 @@ capped as (
             when is_experimental_symbol_job and experimental_rank > experimental_cap
                 then 'experimental_cap_cs_disallowed'
             else base_rule
-        end as rule
+        end as rule,
+        'Experimental cap: local rank ' || cast(experimental_rank as varchar) || ' > cap '
+        || cast(experimental_cap as varchar) || ' (max_fraction_symbols_per_target='
+        || cast(experimental_max_fraction_symbols_per_target as varchar) || ' × '
+        || cast(n_symbols_with_metrics as varchar) || ' symbols with metrics)' as cap_detail
     from ranked
 
 ),
@@ -202,18 +206,8 @@ routed as (
             when 'cs_experimental_symbol_disallowed'
                 then 'Local disallowed, CS experimental: experimental lane served by the CS job'
             when 'cs_disallowed_symbol_experimental' then 'CS disallowed, local experimental: experimental lane'
-            when 'experimental_cap_cs_experimental'
-                then 'Experimental cap: local rank ' || cast(experimental_rank as varchar) || ' > cap '
-                    || cast(experimental_cap as varchar) || ' (max_fraction_symbols_per_target='
-                    || cast(experimental_max_fraction_symbols_per_target as varchar) || ' × '
-                    || cast(n_symbols_with_metrics as varchar)
-                    || ' symbols with metrics); experimental lane served by the CS job'
-            when 'experimental_cap_cs_disallowed'
-                then 'Experimental cap: local rank ' || cast(experimental_rank as varchar) || ' > cap '
-                    || cast(experimental_cap as varchar) || ' (max_fraction_symbols_per_target='
-                    || cast(experimental_max_fraction_symbols_per_target as varchar) || ' × '
-                    || cast(n_symbols_with_metrics as varchar)
-                    || ' symbols with metrics); CS disallowed, blocked'
+            when 'experimental_cap_cs_experimental' then cap_detail || '; experimental lane served by the CS job'
+            when 'experimental_cap_cs_disallowed' then cap_detail || '; CS disallowed, blocked'
             when 'both_disallowed' then 'Both CS and local disallowed'
             when 'foxml_both_disallowed' then 'Both CS and local disallowed'
             when 'foxml_cs_disallowed' then 'CS disallowed, falling back to local-only'
