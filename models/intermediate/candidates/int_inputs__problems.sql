@@ -1,0 +1,478 @@
+{{ config(materialized="table") }}
+
+-- Every problem found in a raw file or row of the inputs: one row per (file [, row], problem), with what was
+-- expected. The rules live here only; models that use the inputs leave out every file (or row) listed here.
+with
+
+cohort_metrics as (
+
+    select * from {{ ref('int_cohorts__metrics') }}
+
+),
+
+cohort_metadata as (
+
+    select * from {{ ref('stg_foxml__cohort_metadata') }}
+
+),
+
+confidences as (
+
+    select * from {{ ref('stg_foxml__target_confidences') }}
+
+),
+
+suspects as (
+
+    select * from {{ ref('stg_foxml__quarantine_suspects') }}
+
+),
+
+confirmed as (
+
+    select * from {{ ref('stg_foxml__confirmed_quarantines') }}
+
+),
+
+rankings as (
+
+    select * from {{ ref('stg_foxml__target_rankings') }}
+
+),
+
+run_contexts as (
+
+    select * from {{ ref('stg_foxml__run_contexts') }}
+
+),
+
+snapshots as (
+
+    select * from {{ ref('stg_foxml__importance_snapshots') }}
+
+),
+
+file_candidates as (
+
+    select * from {{ ref('stg_candidates__routing_candidates') }}
+
+),
+
+enum_values as (
+
+    select * from {{ ref('accepted_enum_values') }}
+
+),
+
+flag_statuses as (
+
+    select * from {{ ref('leakage_flag_statuses') }}
+
+),
+
+metrics_checked as (
+
+    select
+        cohort_metrics.*,
+        'metrics.' || cohort_metrics.file_format as artifact,
+        coalesce(cohort_metrics.target, cohort_metrics.target_dir) as reported_target,
+        stages.enum_value is not null as is_known_stage,
+        task_types.enum_value is not null as is_known_task_type,
+        flags.leakage_flag is not null as is_known_leakage_flag
+    from cohort_metrics
+    left join enum_values as stages
+        on stages.enum_name = 'stage' and cohort_metrics.stage = stages.enum_value
+    left join enum_values as task_types
+        on task_types.enum_name = 'task_type' and cohort_metrics.task_type = task_types.enum_value
+    left join flag_statuses as flags
+        on flags.evidence = 'leakage_flag' and cohort_metrics.leakage_flag = flags.leakage_flag
+
+),
+
+metrics_problems as (
+
+    {{ json_shape_problems(
+        'metrics_checked', "metrics.json", 'a JSON object with target, stage, auc and n_effective (reference §1.3a)',
+        target='target_dir', symbol='symbol'
+    ) }}
+    union all
+    select
+        source_file,
+        null::bigint as source_row,
+        artifact,
+        reported_target as target,
+        symbol,
+        problem,
+        expected
+    from metrics_checked
+    cross join lateral (
+        select
+            'unrecognised cohort folder layout' as problem,
+            'targets/<t>/reproducibility/[stage=<S>/]CROSS_SECTIONAL|SYMBOL_SPECIFIC/symbol=<SYM>/'
+            || '[universe=<sig>/]cohort=<id>/ (reference §1.1, §1.7)' as expected,
+            view is null as failed
+        union all
+        select
+            'stray cohort folder under SYMBOL_SPECIFIC without a symbol= folder: it belongs to no symbol',
+            'SYMBOL_SPECIFIC/symbol=<SYM>/cohort=<id>/ (reference §1.6b #6); not guessed',
+            view = 'SYMBOL_SPECIFIC' and symbol is null
+        union all
+        select
+            'symbol= folder under CROSS_SECTIONAL',
+            'symbol cohorts under SYMBOL_SPECIFIC/symbol=<SYM>/',
+            view = 'CROSS_SECTIONAL' and symbol is not null
+        union all
+        select
+            'missing key target',
+            'the target name as a string',
+            is_object and coalesce(target_json_type, 'NULL') = 'NULL'
+        union all
+        select
+            'key target is ' || target_json_type || ', not a string',
+            'the target name as a string',
+            is_object and target_json_type not in ('VARCHAR', 'NULL')
+        union all
+        select
+            'key target ''' || target || ''' does not match its folder targets/' || target_dir || '/',
+            'the folder to be the target with / and \ replaced by _',
+            target_json_type = 'VARCHAR' and replace(replace(target, '/', '_'), '\', '_') != target_dir
+        union all
+        select
+            'missing key stage',
+            'TARGET_RANKING or FEATURE_SELECTION (any case)',
+            is_object and stage is null
+        union all
+        select
+            'unknown stage ''' || stage || '''',
+            'TARGET_RANKING or FEATURE_SELECTION (any case)',
+            stage is not null and not is_known_stage
+        union all
+        select
+            'stage ''' || stage || ''' differs from its stage=' || path_stage || ' folder',
+            'the stage of the stage= folder',
+            path_stage is not null and stage is not null and stage != path_stage
+        union all
+        select
+            'missing key auc',
+            'the cohort score as a finite number',
+            is_object and coalesce(score_json_type, 'NULL') = 'NULL'
+        union all
+        select
+            'key auc is ' || score_json_type || ' ' || score_text || ', not a number',
+            'the cohort score as a finite number',
+            score_json_type not in ('NULL', 'DOUBLE', 'BIGINT', 'UBIGINT')
+        union all
+        select
+            'key auc is ' || score_text,
+            'the cohort score as a finite number (not NaN or infinite)',
+            score_json_type in ('DOUBLE', 'BIGINT', 'UBIGINT') and not isfinite(score)
+        union all
+        select
+            'no sample size: none of n_effective, n_effective_cs, n_samples, sample_size',
+            'a non-negative number in the first of n_effective, n_effective_cs, n_samples, sample_size',
+            is_object and sample_size_key is null
+        union all
+        select
+            'key ' || sample_size_key || ' is not a non-negative finite number',
+            'a non-negative number in the first of n_effective, n_effective_cs, n_samples, sample_size',
+            sample_size_key is not null and not coalesce(isfinite(cohort_sample_size) and cohort_sample_size >= 0, false)
+        union all
+        select
+            'missing key task_type in a target-ranking cohort',
+            'REGRESSION, BINARY_CLASSIFICATION or MULTICLASS_CLASSIFICATION (any case)',
+            stage = 'TARGET_RANKING' and task_type is null
+        union all
+        select
+            'unknown task_type ''' || task_type || '''',
+            'REGRESSION, BINARY_CLASSIFICATION or MULTICLASS_CLASSIFICATION (any case)',
+            task_type is not null and not is_known_task_type
+        union all
+        select
+            'unknown leakage_flag ''' || leakage_flag || '''',
+            'OK, SUSPICIOUS, HIGH_SCORE, INCONSISTENT, INSUFFICIENT_FEATURES or LEAKAGE_DETECTED (any case)',
+            leakage_flag is not null and not is_known_leakage_flag
+        union all
+        select
+            'key timestamp ''' || timestamp_text || ''' is not a time',
+            'an ISO date-time',
+            timestamp_text is not null and recorded_at is null
+        union all
+        select
+            'no time to order the cohort by: neither metadata.json created_at nor metrics timestamp',
+            'metadata.json created_at or metrics timestamp as an ISO date-time',
+            is_object and recency is null
+    ) as checks
+    where is_valid_json and checks.failed
+
+),
+
+metadata_problems as (
+
+    {{ json_shape_problems(
+        'cohort_metadata', 'metadata.json', 'a JSON object with cohort_id, stage, target and created_at (reference §1.3b)'
+    ) }}
+    union all
+    select
+        source_file,
+        null::bigint as source_row,
+        'metadata.json' as artifact,
+        target,
+        null as symbol,
+        'key created_at ''' || created_at_text || ''' is not a time' as problem,
+        'an ISO date-time' as expected
+    from cohort_metadata
+    where created_at_text is not null and created_at is null
+    union all
+    select
+        cohort_metadata.source_file,
+        null::bigint as source_row,
+        'metadata.json' as artifact,
+        cohort_metadata.target,
+        null as symbol,
+        'cohort folder has metadata.json but no metrics.json or metrics.parquet' as problem,
+        'metrics.json or metrics.parquet beside metadata.json (reference §1.3a)' as expected
+    from cohort_metadata
+    where not exists (
+        select 1 from cohort_metrics
+        where cohort_metrics.cohort_folder = cohort_metadata.cohort_folder
+    )
+
+),
+
+confidence_problems as (
+
+    {{ json_shape_problems(
+        'confidences', 'target_confidence.json', 'a JSON object with target and auc (reference §1.3d)',
+        target='coalesce(target, target_dir)', symbol='symbol'
+    ) }}
+    union all
+    select
+        source_file,
+        null::bigint as source_row,
+        'target_confidence.json' as artifact,
+        coalesce(target, target_dir) as target,
+        symbol,
+        'key auc is ' || auc_json_type || ', not a finite number' as problem,
+        'a finite number' as expected
+    from confidences
+    where
+        auc_json_type is not null and auc_json_type != 'NULL'
+        and not coalesce(isfinite(auc) and auc_json_type in ('DOUBLE', 'BIGINT', 'UBIGINT'), false)
+
+),
+
+quarantine_problems as (
+
+    {{ json_shape_problems(
+        'suspects', 'suspects.json', 'a JSON object with ts, target, view, symbol and a suspects list (reference §1.5)',
+        target='coalesce(target, target_dir)', symbol='path_symbol'
+    ) }}
+    union all
+    select distinct
+        source_file,
+        null::bigint as source_row,
+        'suspects.json' as artifact,
+        coalesce(target, target_dir) as target,
+        path_symbol as symbol,
+        case
+            when target is null then 'missing key target'
+            else 'key suspects is ' || coalesce(suspects_json_type, 'missing') || ', not a list'
+        end as problem,
+        'a target name and a suspects list' as expected
+    from suspects
+    where is_object and (target is null or coalesce(suspects_json_type, '') != 'ARRAY')
+    union all
+    {{ json_shape_problems(
+        'confirmed', 'confirmed_quarantine.json',
+        'a JSON object with ts, target, view, symbol and confirmed_features (reference §1.5)',
+        target='coalesce(target, target_dir)', symbol='path_symbol'
+    ) }}
+    union all
+    select distinct
+        source_file,
+        null::bigint as source_row,
+        'confirmed_quarantine.json' as artifact,
+        coalesce(target, target_dir) as target,
+        path_symbol as symbol,
+        case
+            when target is null then 'missing key target'
+            else 'key confirmed_features is ' || coalesce(confirmed_features_json_type, 'missing') || ', not a list'
+        end as problem,
+        'a target name and a confirmed_features list of names' as expected
+    from confirmed
+    where is_object and (target is null or coalesce(confirmed_features_json_type, '') != 'ARRAY')
+
+),
+
+ranking_problems as (
+
+    select
+        rankings.source_file,
+        rankings.source_row,
+        'target_predictability_rankings.csv' as artifact,
+        rankings.target,
+        null as symbol,
+        case
+            when rankings.target is null then 'row ' || rankings.source_row || ' has no target'
+            when not rankings.has_leakage_flag_column then 'no leakage_flag column'
+            else 'unknown leakage_flag ''' || rankings.leakage_flag || ''' for target ' || rankings.target
+        end as problem,
+        case
+            when rankings.target is null then 'a target name in every row'
+            when not rankings.has_leakage_flag_column then 'the columns of reference §1.5, leakage_flag among them'
+            else 'OK, SUSPICIOUS, HIGH_SCORE, INCONSISTENT, INSUFFICIENT_FEATURES or LEAKAGE_DETECTED (any case)'
+        end as expected
+    from rankings
+    left join flag_statuses
+        on flag_statuses.evidence = 'leakage_flag' and rankings.leakage_flag = flag_statuses.leakage_flag
+    where
+        rankings.target is null
+        or not rankings.has_leakage_flag_column
+        or (rankings.leakage_flag is not null and flag_statuses.leakage_flag is null)
+
+),
+
+context_problems as (
+
+    {{ json_shape_problems(
+        'run_contexts', 'run_context.json', 'a JSON object with view, n_symbols and current_universe (reference §1.2)',
+        target='null'
+    ) }}
+
+),
+
+snapshot_problems as (
+
+    {{ json_shape_problems(
+        'snapshots', 'importance snapshot', 'a JSON object with target, method, created_at and features (reference §1.4)',
+        target='coalesce(target, target_dir)'
+    ) }}
+    union all
+    select
+        source_file,
+        null::bigint as source_row,
+        'importance snapshot' as artifact,
+        coalesce(target, target_dir) as target,
+        null as symbol,
+        case
+            when snapshot_layout is null then 'unrecognised snapshot path'
+            when target is null then 'missing key target'
+            when created_at is null then 'missing or unreadable key created_at'
+            else 'missing or unreadable key features'
+        end as problem,
+        case
+            when snapshot_layout is null
+                then 'feature_importance_snapshots/replicate/<rk>/<sk>.json or feature_importance_snapshots/<target>/<method>/<run_id>.json'
+            else 'target, created_at (ISO date-time) and features (a list of names)'
+        end as expected
+    from snapshots
+    where is_object and (snapshot_layout is null or target is null or created_at is null or features is null)
+
+),
+
+candidate_rows as (
+
+    select
+        file_candidates.*,
+        count(*) over (partition by file_candidates.target, file_candidates.symbol) as n_same_pair,
+        stabilities.enum_value is not null as is_known_stability,
+        leakages.enum_value is not null as is_known_leakage_status,
+        modes.enum_value is not null as is_known_mode,
+        model_statuses.enum_value is not null as is_known_model_status,
+        task_types.enum_value is not null as is_known_task_type
+    from file_candidates
+    left join enum_values as stabilities
+        on stabilities.enum_name = 'stability' and file_candidates.stability = stabilities.enum_value
+    left join enum_values as leakages
+        on leakages.enum_name = 'leakage_status' and file_candidates.leakage_status = leakages.enum_value
+    left join enum_values as modes
+        on modes.enum_name = 'candidate_mode' and file_candidates.source_mode = modes.enum_value
+    left join enum_values as model_statuses
+        on model_statuses.enum_name = 'model_status' and file_candidates.model_status = model_statuses.enum_value
+    left join enum_values as task_types
+        on task_types.enum_name = 'task_type' and file_candidates.task_type = task_types.enum_value
+
+),
+
+candidate_problems as (
+
+    select
+        source_file,
+        source_row,
+        'routing_candidates.parquet' as artifact,
+        target,
+        symbol,
+        checks.problem,
+        checks.expected
+    from candidate_rows
+    cross join lateral (
+        select
+            'missing target' as problem,
+            'a target name in every row' as expected,
+            target is null as failed
+        union all
+        select
+            'score is ' || coalesce(score_text, 'missing'),
+            'a finite number (the reference writes a row only when it found a score)',
+            score is null or not isfinite(score)
+        union all
+        select
+            'sample_size is not a non-negative number',
+            'a non-negative whole number',
+            sample_size_json_type not in ('NULL', 'DOUBLE', 'BIGINT', 'UBIGINT') or sample_size < 0
+        union all
+        select
+            'unknown stability ''' || stability || '''',
+            'STABLE, DRIFTING, DIVERGED or UNKNOWN (any case)',
+            stability is not null and not is_known_stability
+        union all
+        select
+            'unknown leakage_status ''' || leakage_status || '''',
+            'SAFE, SUSPECT, BLOCKED or UNKNOWN (any case)',
+            leakage_status is not null and not is_known_leakage_status
+        union all
+        select
+            'unknown mode ''' || source_mode || '''',
+            'CROSS_SECTIONAL, SYMBOL_SPECIFIC or SYMBOL',
+            source_mode is not null and not is_known_mode
+        union all
+        select
+            'unknown model_status ''' || model_status || '''',
+            'OK or FAILED',
+            model_status is not null and not is_known_model_status
+        union all
+        select
+            'unknown task_type ''' || task_type || '''',
+            'REGRESSION, BINARY_CLASSIFICATION or MULTICLASS_CLASSIFICATION (any case)',
+            task_type is not null and not is_known_task_type
+        union all
+        select
+            n_same_pair || ' rows for the same (target, symbol)',
+            'one row per (target, symbol)',
+            n_same_pair > 1
+    ) as checks
+    where checks.failed
+
+),
+
+problems as (
+
+    select * from metrics_problems
+    union all
+    select * from metadata_problems
+    union all
+    select * from confidence_problems
+    union all
+    select * from quarantine_problems
+    union all
+    select * from ranking_problems
+    union all
+    select * from context_problems
+    union all
+    select * from snapshot_problems
+    union all
+    select * from candidate_problems
+
+)
+
+select * from problems
