@@ -19,11 +19,11 @@ accepted as (
     select file_candidates.*
     from file_candidates
     where not exists (
-        select 1 from problems
-        where
-            problems.source_file = file_candidates.source_file
-            and problems.source_row = file_candidates.source_row
-    )
+            select 1 from problems
+            where
+                problems.source_file = file_candidates.source_file
+                and problems.source_row = file_candidates.source_row
+        )
 
 ),
 

@@ -19,9 +19,9 @@ accepted as (
     select cohort_metrics.*
     from cohort_metrics
     where not exists (
-        select 1 from problems
-        where problems.source_file = cohort_metrics.source_file
-    )
+            select 1 from problems
+            where problems.source_file = cohort_metrics.source_file
+        )
 
 ),
 

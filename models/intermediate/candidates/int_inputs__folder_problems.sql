@@ -46,9 +46,9 @@ unreadable_targets as (
     select target_folders.*
     from target_folders
     where not exists (
-        select 1 from accepted
-        where accepted.target_dir = target_folders.target_dir
-    )
+            select 1 from accepted
+            where accepted.target_dir = target_folders.target_dir
+        )
 
 ),
 

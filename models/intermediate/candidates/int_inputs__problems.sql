@@ -1,5 +1,98 @@
 {{ config(materialized="table") }}
 
+{#- The checks of cohort metrics files and candidate rows: when (a condition), problem and expected (SQL text). -#}
+{%- set task_types = "'REGRESSION, BINARY_CLASSIFICATION or MULTICLASS_CLASSIFICATION (any case)'" -%}
+{%- set sample_keys = "'a non-negative number in the first of n_effective, n_effective_cs, n_samples, sample_size'" -%}
+{%- set metric_checks = [
+    {'when': "view is null",
+     'problem': "'unrecognised cohort folder layout'",
+     'expected': "'targets/<t>/reproducibility/[stage=<S>/]CROSS_SECTIONAL|SYMBOL_SPECIFIC/symbol=<SYM>/[universe=<sig>/]cohort=<id>/ (reference §1.1, §1.7)'"},
+    {'when': "view = 'SYMBOL_SPECIFIC' and symbol is null",
+     'problem': "'stray cohort folder under SYMBOL_SPECIFIC without a symbol= folder: it belongs to no symbol'",
+     'expected': "'SYMBOL_SPECIFIC/symbol=<SYM>/cohort=<id>/ (reference §1.6b #6); not guessed'"},
+    {'when': "view = 'CROSS_SECTIONAL' and symbol is not null",
+     'problem': "'symbol= folder under CROSS_SECTIONAL'",
+     'expected': "'symbol cohorts under SYMBOL_SPECIFIC/symbol=<SYM>/'"},
+    {'when': "is_object and coalesce(target_json_type, 'NULL') = 'NULL'",
+     'problem': "'missing key target'",
+     'expected': "'the target name as a string'"},
+    {'when': "target_json_type not in ('VARCHAR', 'NULL')",
+     'problem': "'key target is ' || target_json_type || ', not a string'",
+     'expected': "'the target name as a string'"},
+    {'when': "target_json_type = 'VARCHAR' and replace(replace(target, '/', '_'), chr(92), '_') != target_dir",
+     'problem': "'key target ''' || target || ''' does not match its folder targets/' || target_dir || '/'",
+     'expected': "'the folder to be the target with / and ' || chr(92) || ' replaced by _'"},
+    {'when': "is_object and stage is null",
+     'problem': "'missing key stage'",
+     'expected': "'TARGET_RANKING or FEATURE_SELECTION (any case)'"},
+    {'when': "stage is not null and not is_known_stage",
+     'problem': "'unknown stage ''' || stage || ''''",
+     'expected': "'TARGET_RANKING or FEATURE_SELECTION (any case)'"},
+    {'when': "path_stage is not null and stage is not null and stage != path_stage",
+     'problem': "'stage ''' || stage || ''' differs from its stage=' || path_stage || ' folder'",
+     'expected': "'the stage of the stage= folder'"},
+    {'when': "is_object and coalesce(score_json_type, 'NULL') = 'NULL'",
+     'problem': "'missing key auc'",
+     'expected': "'the cohort score as a finite number'"},
+    {'when': "score_json_type not in ('NULL', 'DOUBLE', 'BIGINT', 'UBIGINT')",
+     'problem': "'key auc is ' || score_json_type || ' ' || score_text || ', not a number'",
+     'expected': "'the cohort score as a finite number'"},
+    {'when': "score_json_type in ('DOUBLE', 'BIGINT', 'UBIGINT') and not isfinite(score)",
+     'problem': "'key auc is ' || score_text",
+     'expected': "'the cohort score as a finite number (not NaN or infinite)'"},
+    {'when': "is_object and sample_size_key is null",
+     'problem': "'no sample size: none of n_effective, n_effective_cs, n_samples, sample_size'",
+     'expected': sample_keys},
+    {'when': "sample_size_key is not null and not coalesce(isfinite(cohort_sample_size) and cohort_sample_size >= 0, false)",
+     'problem': "'key ' || sample_size_key || ' is not a non-negative finite number'",
+     'expected': sample_keys},
+    {'when': "stage = 'TARGET_RANKING' and task_type is null",
+     'problem': "'missing key task_type in a target-ranking cohort'",
+     'expected': task_types},
+    {'when': "task_type is not null and not is_known_task_type",
+     'problem': "'unknown task_type ''' || task_type || ''''",
+     'expected': task_types},
+    {'when': "leakage_flag is not null and not is_known_leakage_flag",
+     'problem': "'unknown leakage_flag ''' || leakage_flag || ''''",
+     'expected': "'OK, SUSPICIOUS, HIGH_SCORE, INCONSISTENT, INSUFFICIENT_FEATURES or LEAKAGE_DETECTED (any case)'"},
+    {'when': "timestamp_text is not null and recorded_at is null",
+     'problem': "'key timestamp ''' || timestamp_text || ''' is not a time'",
+     'expected': "'an ISO date-time'"},
+    {'when': "is_object and recency is null",
+     'problem': "'no time to order the cohort by: neither metadata.json created_at nor metrics timestamp'",
+     'expected': "'metadata.json created_at or metrics timestamp as an ISO date-time'"},
+] -%}
+{%- set candidate_checks = [
+    {'when': "target is null",
+     'problem': "'missing target'",
+     'expected': "'a target name in every row'"},
+    {'when': "score is null or not isfinite(score)",
+     'problem': "'score is ' || coalesce(score_text, 'missing')",
+     'expected': "'a finite number (the reference writes a row only when it found a score)'"},
+    {'when': "sample_size_json_type not in ('NULL', 'DOUBLE', 'BIGINT', 'UBIGINT') or sample_size < 0",
+     'problem': "'sample_size is not a non-negative number'",
+     'expected': "'a non-negative whole number'"},
+    {'when': "stability is not null and not is_known_stability",
+     'problem': "'unknown stability ''' || stability || ''''",
+     'expected': "'STABLE, DRIFTING, DIVERGED or UNKNOWN (any case)'"},
+    {'when': "leakage_status is not null and not is_known_leakage_status",
+     'problem': "'unknown leakage_status ''' || leakage_status || ''''",
+     'expected': "'SAFE, SUSPECT, BLOCKED or UNKNOWN (any case)'"},
+    {'when': "source_mode is not null and not is_known_mode",
+     'problem': "'unknown mode ''' || source_mode || ''''",
+     'expected': "'CROSS_SECTIONAL, SYMBOL_SPECIFIC or SYMBOL'"},
+    {'when': "model_status is not null and not is_known_model_status",
+     'problem': "'unknown model_status ''' || model_status || ''''",
+     'expected': "'OK or FAILED'"},
+    {'when': "task_type is not null and not is_known_task_type",
+     'problem': "'unknown task_type ''' || task_type || ''''",
+     'expected': task_types},
+    {'when': "n_same_pair > 1",
+     'problem': "n_same_pair || ' rows for the same (target, symbol)'",
+     'expected': "'one row per (target, symbol)'"},
+] -%}
+
+
 -- Every problem found in a raw file or row of the inputs: one row per (file [, row], problem), with what was
 -- expected. The rules live here only; models that use the inputs leave out every file (or row) listed here.
 with
@@ -95,114 +188,19 @@ metrics_problems as (
         'metrics_checked', "metrics.json", 'a JSON object with target, stage, auc and n_effective (reference §1.3a)',
         target='target_dir', symbol='symbol'
     ) }}
-    union all
-    select
-        source_file,
-        null::bigint as source_row,
-        artifact,
-        reported_target as target,
-        symbol,
-        problem,
-        expected
-    from metrics_checked
-    cross join lateral (
-        select
-            'unrecognised cohort folder layout' as problem,
-            'targets/<t>/reproducibility/[stage=<S>/]CROSS_SECTIONAL|SYMBOL_SPECIFIC/symbol=<SYM>/'
-            || '[universe=<sig>/]cohort=<id>/ (reference §1.1, §1.7)' as expected,
-            view is null as failed
+    {%- for check in metric_checks %}
         union all
         select
-            'stray cohort folder under SYMBOL_SPECIFIC without a symbol= folder: it belongs to no symbol',
-            'SYMBOL_SPECIFIC/symbol=<SYM>/cohort=<id>/ (reference §1.6b #6); not guessed',
-            view = 'SYMBOL_SPECIFIC' and symbol is null
-        union all
-        select
-            'symbol= folder under CROSS_SECTIONAL',
-            'symbol cohorts under SYMBOL_SPECIFIC/symbol=<SYM>/',
-            view = 'CROSS_SECTIONAL' and symbol is not null
-        union all
-        select
-            'missing key target',
-            'the target name as a string',
-            is_object and coalesce(target_json_type, 'NULL') = 'NULL'
-        union all
-        select
-            'key target is ' || target_json_type || ', not a string',
-            'the target name as a string',
-            is_object and target_json_type not in ('VARCHAR', 'NULL')
-        union all
-        select
-            'key target ''' || target || ''' does not match its folder targets/' || target_dir || '/',
-            'the folder to be the target with / and \ replaced by _',
-            target_json_type = 'VARCHAR' and replace(replace(target, '/', '_'), '\', '_') != target_dir
-        union all
-        select
-            'missing key stage',
-            'TARGET_RANKING or FEATURE_SELECTION (any case)',
-            is_object and stage is null
-        union all
-        select
-            'unknown stage ''' || stage || '''',
-            'TARGET_RANKING or FEATURE_SELECTION (any case)',
-            stage is not null and not is_known_stage
-        union all
-        select
-            'stage ''' || stage || ''' differs from its stage=' || path_stage || ' folder',
-            'the stage of the stage= folder',
-            path_stage is not null and stage is not null and stage != path_stage
-        union all
-        select
-            'missing key auc',
-            'the cohort score as a finite number',
-            is_object and coalesce(score_json_type, 'NULL') = 'NULL'
-        union all
-        select
-            'key auc is ' || score_json_type || ' ' || score_text || ', not a number',
-            'the cohort score as a finite number',
-            score_json_type not in ('NULL', 'DOUBLE', 'BIGINT', 'UBIGINT')
-        union all
-        select
-            'key auc is ' || score_text,
-            'the cohort score as a finite number (not NaN or infinite)',
-            score_json_type in ('DOUBLE', 'BIGINT', 'UBIGINT') and not isfinite(score)
-        union all
-        select
-            'no sample size: none of n_effective, n_effective_cs, n_samples, sample_size',
-            'a non-negative number in the first of n_effective, n_effective_cs, n_samples, sample_size',
-            is_object and sample_size_key is null
-        union all
-        select
-            'key ' || sample_size_key || ' is not a non-negative finite number',
-            'a non-negative number in the first of n_effective, n_effective_cs, n_samples, sample_size',
-            sample_size_key is not null and not coalesce(isfinite(cohort_sample_size) and cohort_sample_size >= 0, false)
-        union all
-        select
-            'missing key task_type in a target-ranking cohort',
-            'REGRESSION, BINARY_CLASSIFICATION or MULTICLASS_CLASSIFICATION (any case)',
-            stage = 'TARGET_RANKING' and task_type is null
-        union all
-        select
-            'unknown task_type ''' || task_type || '''',
-            'REGRESSION, BINARY_CLASSIFICATION or MULTICLASS_CLASSIFICATION (any case)',
-            task_type is not null and not is_known_task_type
-        union all
-        select
-            'unknown leakage_flag ''' || leakage_flag || '''',
-            'OK, SUSPICIOUS, HIGH_SCORE, INCONSISTENT, INSUFFICIENT_FEATURES or LEAKAGE_DETECTED (any case)',
-            leakage_flag is not null and not is_known_leakage_flag
-        union all
-        select
-            'key timestamp ''' || timestamp_text || ''' is not a time',
-            'an ISO date-time',
-            timestamp_text is not null and recorded_at is null
-        union all
-        select
-            'no time to order the cohort by: neither metadata.json created_at nor metrics timestamp',
-            'metadata.json created_at or metrics timestamp as an ISO date-time',
-            is_object and recency is null
-    ) as checks
-    where is_valid_json and checks.failed
+            source_file,
+            null::bigint as source_row,
+            artifact,
+            reported_target as target,
+            symbol,
+            {{ check.problem }} as problem,
+            {{ check.expected }} as expected
+        from metrics_checked
+        where is_valid_json and ({{ check.when }})
+    {%- endfor %}
 
 ),
 
@@ -233,9 +231,9 @@ metadata_problems as (
         'metrics.json or metrics.parquet beside metadata.json (reference §1.3a)' as expected
     from cohort_metadata
     where not exists (
-        select 1 from cohort_metrics
-        where cohort_metrics.cohort_folder = cohort_metadata.cohort_folder
-    )
+            select 1 from cohort_metrics
+            where cohort_metrics.cohort_folder = cohort_metadata.cohort_folder
+        )
 
 ),
 
@@ -396,62 +394,19 @@ candidate_rows as (
 
 candidate_problems as (
 
-    select
-        source_file,
-        source_row,
-        'routing_candidates.parquet' as artifact,
-        target,
-        symbol,
-        checks.problem,
-        checks.expected
-    from candidate_rows
-    cross join lateral (
+    {%- for check in candidate_checks %}
+        {% if not loop.first %}union all{% endif %}
         select
-            'missing target' as problem,
-            'a target name in every row' as expected,
-            target is null as failed
-        union all
-        select
-            'score is ' || coalesce(score_text, 'missing'),
-            'a finite number (the reference writes a row only when it found a score)',
-            score is null or not isfinite(score)
-        union all
-        select
-            'sample_size is not a non-negative number',
-            'a non-negative whole number',
-            sample_size_json_type not in ('NULL', 'DOUBLE', 'BIGINT', 'UBIGINT') or sample_size < 0
-        union all
-        select
-            'unknown stability ''' || stability || '''',
-            'STABLE, DRIFTING, DIVERGED or UNKNOWN (any case)',
-            stability is not null and not is_known_stability
-        union all
-        select
-            'unknown leakage_status ''' || leakage_status || '''',
-            'SAFE, SUSPECT, BLOCKED or UNKNOWN (any case)',
-            leakage_status is not null and not is_known_leakage_status
-        union all
-        select
-            'unknown mode ''' || source_mode || '''',
-            'CROSS_SECTIONAL, SYMBOL_SPECIFIC or SYMBOL',
-            source_mode is not null and not is_known_mode
-        union all
-        select
-            'unknown model_status ''' || model_status || '''',
-            'OK or FAILED',
-            model_status is not null and not is_known_model_status
-        union all
-        select
-            'unknown task_type ''' || task_type || '''',
-            'REGRESSION, BINARY_CLASSIFICATION or MULTICLASS_CLASSIFICATION (any case)',
-            task_type is not null and not is_known_task_type
-        union all
-        select
-            n_same_pair || ' rows for the same (target, symbol)',
-            'one row per (target, symbol)',
-            n_same_pair > 1
-    ) as checks
-    where checks.failed
+            source_file,
+            source_row,
+            'routing_candidates.parquet' as artifact,
+            target,
+            symbol,
+            {{ check.problem }} as problem,
+            {{ check.expected }} as expected
+        from candidate_rows
+        where {{ check.when }}
+    {%- endfor %}
 
 ),
 

@@ -18,7 +18,7 @@ scoped as (
         max(severity) as severity,
         string_agg(
             evidence_source || ' ' || leakage_flag || ' -> ' || leakage_status, '; '
-            order by severity desc, evidence_source, leakage_flag
+            order by severity desc, evidence_source asc, leakage_flag asc
         ) as leakage_reason
     from evidence
     group by target, symbol

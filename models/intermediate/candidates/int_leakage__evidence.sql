@@ -82,7 +82,10 @@ suspect_files as (
     from suspects
     where
         n_suspects > 0
-        and not exists (select 1 from problems where problems.source_file = suspects.source_file)
+        and not exists (
+            select 1 from problems
+            where problems.source_file = suspects.source_file
+        )
 
 ),
 
@@ -97,7 +100,10 @@ confirmed_files as (
     from confirmed
     where
         feature is not null
-        and not exists (select 1 from problems where problems.source_file = confirmed.source_file)
+        and not exists (
+            select 1 from problems
+            where problems.source_file = confirmed.source_file
+        )
 
 ),
 

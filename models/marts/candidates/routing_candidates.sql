@@ -48,7 +48,7 @@ from_run_dir as (
         coalesce(leakage.leakage_status, 'UNKNOWN') as leakage_status,
         coalesce(leakage.leakage_reason, 'no leakage evidence') as leakage_reason,
         cast(null as varchar) as feature_set_id,
-        cast([] as varchar []) as failed_model_families,
+        cast([] as varchar[]) as failed_model_families,
         candidates.n_successful_families,
         case when candidates.score is null then 'FAILED' else 'OK' end as model_status,
         candidates.task_type,

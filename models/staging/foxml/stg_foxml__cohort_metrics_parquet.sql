@@ -4,7 +4,8 @@ with
 
 source as (
 
-    {{ rows_as_json(source('foxml', 'cohort_metrics_parquet'), foxml_run_dir() ~ '/targets/*/reproducibility/**/cohort=*/metrics.parquet') }}
+    {%- set pattern = foxml_run_dir() ~ '/targets/*/reproducibility/**/cohort=*/metrics.parquet' %}
+    {{ rows_as_json(source('foxml', 'cohort_metrics_parquet'), pattern) }}
 
 ),
 
