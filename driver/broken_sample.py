@@ -18,11 +18,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from driver.candidates_format import SCHEMA, reference_rows
-from driver.sample import BASE_TIME, SampleOptions, _metadata, _tr_metrics, _write_json, generate_sample
+from driver.sample import (
+    BASE_TIME,
+    SampleOptions,
+    _metadata,
+    _symbol_names,
+    _tr_metrics,
+    _write_json,
+    generate_sample,
+    universe_sig,
+)
 
 BROKEN_OPTIONS = {"targets": 2, "symbols": 3, "seed": 11}
 LATER = BASE_TIME + timedelta(days=1)
 T5, T60 = "fwd_ret_5m", "fwd_ret_60m"
+# The sample's older target-ranking cohort of a target (its name sorts last; reference §1.6b #3)
+OLD_COHORT = f"cs_2025Q3_{universe_sig(_symbol_names(BROKEN_OPTIONS['symbols']))}_min_cs3_max1000_v1_ffffffff"
 
 # (path under the run directory, a fragment of the problem rejected_inputs reports for it)
 BROKEN_CASES: list[tuple[str, str]] = [
@@ -58,6 +69,8 @@ BROKEN_CASES: list[tuple[str, str]] = [
         f"targets/{T60}/reproducibility/SYMBOL_SPECIFIC/symbol=AAPL/feature_quarantine/confirmed_quarantine.json",
         "not a list",
     ),
+    (f"targets/{T60}/reproducibility/CROSS_SECTIONAL/cohort={OLD_COHORT}/metadata.json", "malformed JSON"),
+    (f"targets/{T60}/reproducibility/feature_importance_snapshots/replicate/broken/broken.json", "malformed JSON"),
     ("targets/broken_target/reproducibility/CROSS_SECTIONAL/cohort=cs_broken_only/metrics.json", "malformed JSON"),
     ("targets/broken_target/", "target folder with nothing readable"),
     ("globals/target_predictability_rankings.csv", "unknown leakage_flag 'SOMETHING_ELSE'"),
@@ -176,6 +189,10 @@ def generate_broken_run(out: Path, policy: dict[str, Any]) -> Path:
             "confirmed_features": "feat_000",
         },
     )
+    (_scope(root, T60, None) / f"cohort={OLD_COHORT}" / "metadata.json").write_text("{", encoding="utf-8")
+    snapshot = root / "targets" / T60 / "reproducibility" / "feature_importance_snapshots" / "replicate" / "broken"
+    snapshot.mkdir(parents=True)
+    (snapshot / "broken.json").write_text('{"target": "fwd_ret_60m", "features": [', encoding="utf-8")
     _cohort(root, "broken_target", None, "cs_broken_only", "not json at all", with_metadata=False)
     _lower_case_enums(root)
     _broken_rankings(root)

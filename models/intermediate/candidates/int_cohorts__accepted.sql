@@ -1,3 +1,5 @@
+{{ config(materialized="table") }}
+
 -- The cohort metrics files that passed every check of int_inputs__problems, one per cohort folder: the
 -- parquet when it was accepted (the reference treats it as canonical, §1.3a), else the JSON.
 with

@@ -1,5 +1,7 @@
--- Problems only a folder shows: a symbol folder that holds no cohort metrics, and a target folder in which no
--- cohort metrics file was readable. Found from the paths of the files under targets/ (an empty folder holds
+{{ config(materialized="table") }}
+
+-- Problems only a folder shows: a symbol with folders but no cohort metrics in any of them (stage= variants
+-- included), and a target folder in which no cohort metrics file was readable. Found from the paths of the files under targets/ (an empty folder holds
 -- nothing to lose and is not listed).
 with
 
@@ -18,13 +20,13 @@ accepted as (
 symbol_folders as (
 
     select
-        symbol_folder,
-        min(target_dir) as target_dir,
-        min(symbol) as symbol,
+        target_dir,
+        symbol,
+        min(symbol_folder) as symbol_folder,
         count(*) as n_files
     from run_files
     where symbol_folder is not null
-    group by symbol_folder
+    group by target_dir, symbol
     having not bool_or(is_cohort_metrics)
 
 ),

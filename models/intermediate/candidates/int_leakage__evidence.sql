@@ -1,3 +1,5 @@
+{{ config(materialized="table") }}
+
 -- Every piece of leakage evidence per (target, symbol) scope, mapped to a status through the
 -- leakage_flag_statuses seed: the target-ranking leakage_flag of the scope's latest cohort, the per-target
 -- flag of the rankings CSV (the cross-sectional ranking: its CS scope), and non-empty suspect and confirmed
