@@ -50,6 +50,8 @@ BROKEN_CASES: list[tuple[str, str]] = [
     ),
     (f"targets/{T5}/reproducibility/SYMBOL_SPECIFIC/symbol=GOOGL/cohort=sy_broken_stage/metrics.json", "unknown stage"),
     (f"targets/{T5}/reproducibility/SYMBOL_SPECIFIC/cohort=cs_broken_stray/metrics.json", "stray cohort folder"),
+    (f"targets/{T5}/reproducibility/SYMBOL_SPECIFIC/symbol=MSFT/cohort=sy_broken_twin/metrics.json", "disagree"),
+    (f"targets/{T5}/reproducibility/SYMBOL_SPECIFIC/symbol=MSFT/cohort=sy_broken_twin/metrics.parquet", "disagree"),
     (f"targets/{T5}/reproducibility/SYMBOL_SPECIFIC/symbol=ZZZ/", "symbol folder without cohorts"),
     (f"targets/{T5}/reproducibility/CROSS_SECTIONAL/target_confidence.json", "key auc is VARCHAR"),
     (f"targets/{T60}/reproducibility/CROSS_SECTIONAL/cohort=cs_broken_task/metrics.json", "unknown task_type"),
@@ -165,6 +167,9 @@ def generate_broken_run(out: Path, policy: dict[str, Any]) -> Path:
     _cohort(root, T5, "AAPL", "sy_broken_nan", _tr(T5, auc=float("nan")))
     _cohort(root, T5, "AAPL", "sy_broken_no_time", _tr(T5, timestamp=_DROP), with_metadata=False)
     _cohort(root, T5, "MSFT", "sy_broken_no_auc", _tr(T5, auc=_DROP))
+    _cohort(root, T5, "MSFT", "sy_broken_twin", _tr(T5))
+    twin = _tr(T5, auc=0.95)
+    pq.write_table(pa.Table.from_pylist([twin]), _scope(root, T5, "MSFT") / "cohort=sy_broken_twin" / "metrics.parquet")
     _cohort(root, T5, "GOOGL", "sy_broken_str_auc", _tr(T5, auc="high"))
     _cohort(root, T5, "GOOGL", "sy_broken_stage", _tr(T5, stage="SOMETHING_ELSE"))
     stray = root / "targets" / T5 / "reproducibility" / "SYMBOL_SPECIFIC"

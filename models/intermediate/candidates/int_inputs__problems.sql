@@ -204,6 +204,57 @@ metrics_problems as (
 
 ),
 
+twin_mismatches as (
+
+    select
+        json_side.source_file as json_file,
+        parquet_side.source_file as parquet_file,
+        coalesce(json_side.target, json_side.target_dir) as target,
+        json_side.symbol
+    from cohort_metrics as json_side
+    inner join cohort_metrics as parquet_side
+        on
+            json_side.cohort_folder = parquet_side.cohort_folder
+            and json_side.file_format = 'json'
+            and parquet_side.file_format = 'parquet'
+    where
+        json_side.is_object
+        and (
+            json_side.target is distinct from parquet_side.target
+            or json_side.stage is distinct from parquet_side.stage
+            or json_side.score is distinct from parquet_side.score
+            or json_side.cohort_sample_size is distinct from parquet_side.cohort_sample_size
+            or json_side.recorded_at is distinct from parquet_side.recorded_at
+        )
+
+),
+
+twin_problems as (
+
+    select
+        json_file as source_file,
+        null::bigint as source_row,
+        'metrics.json' as artifact,
+        target,
+        symbol,
+        'metrics.json and metrics.parquet of the cohort disagree (target, stage, auc, sample size or timestamp)'
+            as problem,
+        'the one-row parquet to mirror metrics.json (reference §1.3a); neither is trusted' as expected
+    from twin_mismatches
+    union all
+    select
+        parquet_file as source_file,
+        null::bigint as source_row,
+        'metrics.parquet' as artifact,
+        target,
+        symbol,
+        'metrics.json and metrics.parquet of the cohort disagree (target, stage, auc, sample size or timestamp)'
+            as problem,
+        'the one-row parquet to mirror metrics.json (reference §1.3a); neither is trusted' as expected
+    from twin_mismatches
+
+),
+
 metadata_problems as (
 
     {{ json_shape_problems(
@@ -413,6 +464,8 @@ candidate_problems as (
 problems as (
 
     select * from metrics_problems
+    union all
+    select * from twin_problems
     union all
     select * from metadata_problems
     union all
