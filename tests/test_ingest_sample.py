@@ -119,7 +119,7 @@ def odd_names_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         SampleOptions(
             out=root / "run",
             staged_layout=True,
-            target_names=("fwd/ret.5m-β", "y_über.0-8"),
+            target_names=("fwd/ret.5m-β", "y_über.0-8", "win\\path_1h"),
             symbol_names=("BRK.B", "RDS-A", "Ünï"),
         ),
         POLICY,
@@ -141,6 +141,7 @@ def test_odd_names_and_staged_layout_round_trip(odd_names_built: Built) -> None:
     assert n_rejects == 0
     assert set(built) == set(expected)
     assert ("fwd/ret.5m-β", "Ünï") in built and ("y_über.0-8", "BRK.B") in built
+    assert ("win\\path_1h", None) in built and (run / "targets" / "win_path_1h").is_dir()
     for key, cohort in expected.items():
         assert built[key] == (cohort.score, cohort.sample_size, cohort.cohort_id), key
     assert decided == set(built)
