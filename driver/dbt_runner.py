@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,9 +65,16 @@ def _error_lines(log: str) -> str:
     return "\n".join(keep[-40:]) or log[-4000:]
 
 
-def run_dbt_build(settings: Settings, extra_args: list[str] | None = None, *, unit_tests: bool = False) -> DbtResult:
+def run_dbt_build(
+    settings: Settings,
+    extra_args: list[str] | None = None,
+    before_replace: Callable[[Path], None] | None = None,
+    *,
+    unit_tests: bool = False,
+) -> DbtResult:
     """dbt build into `<db>.building`; on success it atomically replaces the database file.
 
+    `before_replace(building)` may veto the new database by raising: the old one then stays in place.
     dbt unit tests check the SQL, not the run's inputs, so a refresh skips them unless `unit_tests` is set
     (plain `dbt build` and the test suite run them).
     """
@@ -103,5 +111,11 @@ def run_dbt_build(settings: Settings, extra_args: list[str] | None = None, *, un
         raise DbtBuildError(
             f"dbt build failed (exit {proc.returncode}); the previous plan is unchanged.\n{_error_lines(log)}"
         )
+    if before_replace is not None:
+        try:
+            before_replace(building)
+        except BaseException:
+            building.unlink(missing_ok=True)
+            raise
     os.replace(building, settings.db_path)
     return DbtResult(db_path=settings.db_path, log=log)
