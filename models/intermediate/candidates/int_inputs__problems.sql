@@ -184,10 +184,30 @@ metrics_checked as (
 
 metrics_problems as (
 
-    {{ json_shape_problems(
-        'metrics_checked', "metrics.json", 'a JSON object with target, stage, auc and n_effective (reference §1.3a)',
-        target='target_dir', symbol='symbol'
-    ) }}
+    select
+        source_file,
+        null::bigint as source_row,
+        artifact,
+        target_dir as target,
+        symbol,
+        case file_format
+            when 'parquet' then 'not a readable parquet file (empty, truncated or not parquet)'
+            else 'malformed JSON: the file does not parse'
+        end as problem,
+        'a JSON object (or one-row parquet) with target, stage, auc and n_effective (reference §1.3a)' as expected
+    from metrics_checked
+    where not is_valid_json
+    union all
+    select
+        source_file,
+        null::bigint as source_row,
+        artifact,
+        target_dir as target,
+        symbol,
+        'not a JSON object' as problem,
+        'a JSON object with target, stage, auc and n_effective (reference §1.3a)' as expected
+    from metrics_checked
+    where is_valid_json and not is_object
     {%- for check in metric_checks %}
         union all
         select
@@ -219,6 +239,7 @@ twin_mismatches as (
             and parquet_side.file_format = 'parquet'
     where
         json_side.is_object
+        and parquet_side.is_object
         and (
             json_side.target is distinct from parquet_side.target
             or json_side.stage is distinct from parquet_side.stage
