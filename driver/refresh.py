@@ -12,7 +12,6 @@ from driver.rejects import fail_on_rejects, fetch_rejects
 from driver.run_dir import check_run_dir
 from driver.settings import Settings, SettingsError
 
-
 PARQUET_MAGIC = b"PAR1"
 
 
