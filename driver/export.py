@@ -1,26 +1,65 @@
-"""Writing the training plan from the dbt relations (the driver never re-decides a route).
+"""Writing the plan files from the dbt relations (the driver never re-decides a route).
 
-Walking skeleton: `globals/training_plan/master_training_plan.json` and its mirror `training_plan.json`, in the
-reference's format (shared/reference §5.2), swapped into place together.
+`export_plan` writes, from `training_jobs`, `routing_decisions`, `routing_policy` and `routing_candidates`:
+
+- `globals/routing_plan/routing_plan.{json,yaml,md}` (the formats listed in the policy's `dump_plan_as`;
+  shared/reference §4) and `routing_candidates.parquet`, the snapshot of the candidates the decisions were made on
+  (what `metadata.metrics_snapshot` names);
+- `globals/training_plan/master_training_plan.json`, its mirror `training_plan.json`, `training_plan.yaml`,
+  `training_plan.md` and the views `by_target/`, `by_symbol/`, `by_type/`, `by_route/` (§5.2-§5.4; view file
+  names: `driver.plan_names`).
+
+The documents are built by DuckDB (`driver.plan_sql`) and streamed to disk (`driver.plan_stream`); the master plan
+is checked against the shipped JSON Schema before anything is published, and both folders are published together
+(`driver.plan_store`). Model-family names are normalised by `driver.families`.
+
+JSON layout: `metadata` and `summary` are indented by 2; each job (and each routing entry) is one line. Apart from
+`generated_at` and `run_id`, the same relations and policy give byte-identical files. `plan_id` (also in the
+routing plan) is a hash of everything else except `git_commit`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
-import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
-from driver.database import fetch_dicts
+from driver import plan_sql
+from driver.families import normalise_families
+from driver.plan_names import view_file_name
+from driver.plan_schema import SCHEMA_VERSION, schema_errors
+from driver.plan_store import staged_plan
+from driver.plan_stream import write_partitioned, write_rows
 
-TRAINING_PLAN_DIR = Path("globals/training_plan")
+GLOBALS = Path("globals")
+ROUTING_PLAN = "routing_plan"
+TRAINING_PLAN = "training_plan"
+TRAINING_PLAN_DIR = GLOBALS / TRAINING_PLAN
+ROUTING_PLAN_DIR = GLOBALS / ROUTING_PLAN
+MASTER = "master_training_plan.json"
+CANDIDATES_SNAPSHOT = "routing_candidates.parquet"
+VIEW_KEYS = {"by_target": "target", "by_symbol": "symbol", "by_type": "training_type", "by_route": "route"}
+FORMAT_SUFFIX = {"JSON": "json", "YAML": "yaml", "MARKDOWN": "md", "MD": "md"}
+
+
+class PlanInvalid(ValueError):
+    """The plan built from the database fails its schema or a semantic check; nothing was published."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    master_plan: Path
+    routing_plan_dir: Path
+    plan_id: str
+    total_jobs: int
 
 
 def config_hash(policy_path: Path) -> str:
@@ -41,94 +80,347 @@ def git_commit(cwd: Path) -> str:
     return out.stdout.strip()[:12] or "unknown"
 
 
-def _summary(jobs: list[dict[str, Any]]) -> dict[str, Any]:
-    by_route: dict[str, int] = {}
-    by_type: dict[str, int] = {}
-    by_priority: dict[str, int] = {}
-    for job in jobs:
-        by_route[job["route"]] = by_route.get(job["route"], 0) + 1
-        by_type[job["training_type"]] = by_type.get(job["training_type"], 0) + 1
-        key = str(job["priority"])
-        by_priority[key] = by_priority.get(key, 0) + 1
+def relation_columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
+    """Column names of a table or view of the main schema (empty if it does not exist)."""
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_schema = 'main' and table_name = ?", [name]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    return con.execute(sql).fetchone()[0]
+
+
+def _policy(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    cur = con.execute("select * from routing_policy")
+    names = [d[0] for d in cur.description]
+    return dict(zip(names, cur.fetchone(), strict=True))
+
+
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Hash of the raw files the build read (`plan_input_files`: path relative to the run, SHA-256 of the bytes)."""
+    if not {"path", "sha256"} <= relation_columns(con, "plan_input_files"):
+        return None
+    listing = _scalar(
+        con, "select coalesce(string_agg(path || chr(9) || sha256, chr(10) order by path), '') from plan_input_files"
+    )
+    return hashlib.sha256(listing.encode("utf-8")).hexdigest()[:16]
+
+
+def rejected_inputs(con: duckdb.DuckDBPyConnection) -> int | None:
+    """Rows of `rejected_inputs` (raw inputs the build reported and set aside); None where the relation is absent."""
+    if not relation_columns(con, "rejected_inputs"):
+        return None
+    return int(_scalar(con, "select count(*) from rejected_inputs"))
+
+
+def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    for sql in plan_sql.macros_sql():
+        con.execute(sql)
+    con.execute("create or replace temp table family_map (raw varchar[], normalized varchar[])")
+    for (raw,) in con.execute("select distinct model_families from training_jobs").fetchall():
+        con.execute("insert into family_map values (?, ?)", [raw, normalise_families(raw)])
+    con.execute(
+        plan_sql.plan_jobs_sql(relation_columns(con, "training_jobs"), relation_columns(con, "routing_decisions"))
+    )
+    con.execute(plan_sql.plan_routes_sql(relation_columns(con, "routing_decisions")))
+
+
+def _counts(con: duckdb.DuckDBPyConnection, key: str) -> dict[str, int]:
+    return {k: int(n) for k, n in con.execute(plan_sql.jobs_summary(key)).fetchall()}
+
+
+def build_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    by_type = _counts(con, "training_type")
     return {
-        "by_route": by_route,
+        "by_route": _counts(con, "route"),
         "by_type": by_type,
-        "by_priority": by_priority,
+        "by_priority": _counts(con, "priority"),
         "total_cs_jobs": by_type.get("cross_sectional", 0),
         "total_symbol_jobs": by_type.get("symbol_specific", 0),
         "total_blocked": by_type.get("blocked", 0),
     }
 
 
-def build_master_plan(
-    con: duckdb.DuckDBPyConnection, *, policy_path: Path, project: Path, now: datetime | None = None
-) -> dict[str, Any]:
-    now = now or datetime.now(UTC)
-    rows = fetch_dicts(con, "select * from training_jobs order by job_order")
-    policy = fetch_dicts(con, "select model_families from routing_policy")[0]
-    jobs = []
-    for r in rows:
-        metadata: dict[str, Any] = {"cs_state": r["cs_state"]}
-        if r["training_type"] == "cross_sectional":
-            metadata["sample_size"] = r["estimated_samples"]
-        else:
-            metadata["local_state"] = r["local_state"]
-            metadata["needs_cs_ensemble"] = bool(r["needs_cs_ensemble"])
-        jobs.append(
-            {
-                "job_id": r["job_id"],
-                "target": r["target"],
-                "symbol": r["symbol"],
-                "route": r["route"],
-                "training_type": r["training_type"],
-                "model_families": list(r["model_families"]),
-                "priority": int(r["priority"]),
-                "estimated_samples": r["estimated_samples"],
-                "reason": r["reason"],
-                "metadata": metadata,
-            }
-        )
-    families = list(policy["model_families"])
-    return {
-        "metadata": {
-            "generated_at": now.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z",
-            "run_id": now.strftime("%Y%m%d_%H%M%S"),
-            "git_commit": git_commit(project),
-            "config_hash": config_hash(policy_path),
-            "routing_plan_path": "globals/routing_plan/routing_plan.json",
-            "metrics_snapshot": "globals/routing/routing_candidates.parquet",
-            "total_jobs": len(jobs),
-            "model_families_requested": families or None,
-            "model_families_normalized": families,
-            "model_families": families,
-        },
-        "jobs": jobs,
-        "summary": _summary(jobs),
+def _formats(policy: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for fmt in policy.get("dump_plan_as") or []:
+        suffix = FORMAT_SUFFIX.get(str(fmt).upper())
+        if suffix is None:
+            raise PlanInvalid(f"routing policy dump_plan_as: unknown format {fmt!r} (expected JSON, YAML or MARKDOWN)")
+        if suffix not in out:
+            out.append(suffix)
+    return out
+
+
+@dataclass(frozen=True)
+class PlanHeader:
+    """Everything of the two plans that is not a job or a routing entry."""
+
+    training_metadata: dict[str, Any]
+    routing_metadata: dict[str, Any]
+    summary: dict[str, Any]
+    formats: list[str]
+    has_candidates: bool
+
+
+def build_header(
+    con: duckdb.DuckDBPyConnection, *, policy_path: Path | None, project: Path, now: datetime
+) -> PlanHeader:
+    policy = _policy(con)
+    formats = _formats(policy)
+    policy_file = policy_path or Path(str(policy.get("policy_path") or ""))
+    requested = list(policy.get("model_families") or [])
+    normalised = normalise_families(requested)
+    has_candidates = bool(relation_columns(con, "routing_candidates"))
+    snapshot = (ROUTING_PLAN_DIR / CANDIDATES_SNAPSHOT).as_posix() if has_candidates else None
+    routing_plan_path = (ROUTING_PLAN_DIR / f"routing_plan.{formats[0]}").as_posix() if formats else None
+    summary = build_summary(con)
+    common = {
+        "schema_version": SCHEMA_VERSION,
+        "plan_id": "",
+        "semantics": policy.get("semantics") or "strict",
+        "inputs_fingerprint": inputs_fingerprint(con),
+        "rejected_inputs": rejected_inputs(con),
     }
+    training = {
+        "generated_at": now.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z",
+        "run_id": now.strftime("%Y%m%d_%H%M%S"),
+        "git_commit": git_commit(project),
+        "config_hash": config_hash(policy_file),
+        "routing_plan_path": routing_plan_path,
+        "metrics_snapshot": snapshot,
+        "total_jobs": int(_scalar(con, "select count(*) from plan_jobs")),
+        "model_families_requested": requested or None,
+        "model_families_normalized": normalised,
+        "model_families": normalised,
+        **common,
+    }
+    stable = {k: v for k, v in training.items() if k not in {"generated_at", "run_id", "git_commit", "plan_id"}}
+    digest_source = json.dumps(
+        {
+            "metadata": stable,
+            "summary": summary,
+            "jobs": _scalar(con, plan_sql.jobs_digest()),
+            "routes": _scalar(con, plan_sql.routes_digest()),
+            "formats": formats,
+        },
+        sort_keys=True,
+    )
+    plan_id = hashlib.sha256(digest_source.encode("utf-8")).hexdigest()[:16]
+    training["plan_id"] = plan_id
+    routing = {
+        "generated_at": training["generated_at"],
+        "git_commit": training["git_commit"],
+        "config_hash": training["config_hash"],
+        "metrics_snapshot": snapshot,
+        "view": None,
+        **common,
+        "plan_id": plan_id,
+    }
+    return PlanHeader(training, routing, summary, formats, has_candidates)
 
 
-def write_plan_dir(dest: Path, files: dict[str, Any]) -> None:
-    """Write every file into a temporary folder beside `dest`, then swap it in: the old plan stays whole on failure."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.new-", dir=dest.parent))
-    try:
-        for name, payload in files.items():
-            (staging / name).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-        old = dest.with_name(f".{dest.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
-        if dest.exists():
-            os.replace(dest, old)
-        os.replace(staging, dest)
-        if old.exists():
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+def check_plan(con: duckdb.DuckDBPyConnection, header: PlanHeader) -> None:
+    """Schema (envelope + one job per schema class) and unique job ids; raises PlanInvalid listing every problem."""
+    reps = [json.loads(r[0]) for r in con.execute(plan_sql.job_schema_representatives()).fetchall()]
+    problems = schema_errors({"metadata": header.training_metadata, "jobs": reps, "summary": header.summary})
+    dupes = con.execute(
+        "select job_id, count(*) from plan_jobs group by job_id having count(*) > 1 order by job_id limit 20"
+    ).fetchall()
+    problems += [f"duplicate job_id {job_id!r} ({n} jobs)" for job_id, n in dupes]
+    if problems:
+        raise PlanInvalid("the plan fails its checks; nothing was written:\n  " + "\n  ".join(problems))
+
+
+# ---------------------------------------------------------------- writers
+
+
+def _around(doc: dict[str, Any], key: str) -> tuple[str, str]:
+    """The JSON text (indent 2) of `doc` before and after the value of `key`, which is streamed separately."""
+    marker = "\x00@@STREAM@@\x00"
+    text = json.dumps({**doc, key: marker}, indent=2, ensure_ascii=False)
+    before, after = text.split(json.dumps(marker))
+    return before, after + "\n"
+
+
+def write_training_plan(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> None:
+    md, summary = header.training_metadata, header.summary
+    before, after = _around({"metadata": md, "jobs": None, "summary": summary}, "jobs")
+    master = folder / MASTER
+    with master.open("xb") as fh:
+        fh.write(before.encode())
+        if md["total_jobs"]:
+            fh.write(b"[\n")
+            write_rows(fh, con, plan_sql.jobs_json_rows(), skip_first=2)
+            fh.write(b"\n  ]")
+        else:
+            fh.write(b"[]")
+        fh.write(after.encode())
+    shutil.copyfile(master, folder / "training_plan.json")
+    _write_training_yaml(con, folder / "training_plan.yaml", header)
+    _write_training_markdown(con, folder / "training_plan.md", header)
+    if md["total_jobs"]:
+        _write_views(con, folder)
+
+
+def _write_views(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    for view, key in VIEW_KEYS.items():
+        (folder / view).mkdir()
+
+        def path_for(value: str, view: str = view, key: str = key) -> Path:
+            stem = value.removeprefix("ROUTE_").lower() if key == "route" else value
+            return folder / view / view_file_name(stem)
+
+        def header_for(value: str, key: str = key) -> bytes:
+            return (
+                "{\n  " + json.dumps(key) + ": " + json.dumps(value, ensure_ascii=False) + ',\n  "jobs": [\n'
+            ).encode()
+
+        write_partitioned(con, plan_sql.jobs_by_key_rows(key), path_for, header_for, b"\n  ]\n}\n", skip_first=2)
+
+
+def _yaml_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """The reference's YAML keeps by_priority keys as integers."""
+    return {**summary, "by_priority": {int(k): v for k, v in summary["by_priority"].items()}}
+
+
+def _write_training_yaml(con: duckdb.DuckDBPyConnection, path: Path, header: PlanHeader) -> None:
+    tail = yaml.safe_dump(
+        {"metadata": header.training_metadata, "summary": _yaml_summary(header.summary)},
+        sort_keys=True,
+        allow_unicode=True,
+        default_flow_style=False,
+    )
+    with path.open("xb") as fh:
+        if header.training_metadata["total_jobs"]:
+            fh.write(b"jobs:\n")
+            write_rows(fh, con, plan_sql.jobs_yaml_rows())
+        else:
+            fh.write(b"jobs: []\n")
+        fh.write(tail.encode())
+
+
+def _write_training_markdown(con: duckdb.DuckDBPyConnection, path: Path, header: PlanHeader) -> None:
+    md, summary = header.training_metadata, header.summary
+    lines = [
+        "# Training Plan",
+        "",
+        f"**Generated:** {md['generated_at']}",
+        f"**Total Jobs:** {md['total_jobs']}",
+        f"**Model Families:** {', '.join(md['model_families'])}",
+        f"**Plan ID:** {md['plan_id']}",
+        "",
+        "## Summary",
+        "",
+        f"- **Cross-Sectional Jobs:** {summary['total_cs_jobs']}",
+        f"- **Symbol-Specific Jobs:** {summary['total_symbol_jobs']}",
+        f"- **Blocked Jobs:** {summary['total_blocked']}",
+        "",
+        "### By Route",
+        "",
+        *[f"- {route}: {n}" for route, n in sorted(summary["by_route"].items())],
+        "",
+        "### By Priority",
+        "",
+        *[f"- Priority {p}: {n}" for p, n in sorted(summary["by_priority"].items(), key=lambda kv: -int(kv[0]))],
+        "",
+        "## Training Jobs",
+        "",
+    ]
+    with path.open("xb") as fh:
+        fh.write("\n".join(lines).encode())
+        write_rows(fh, con, plan_sql.jobs_markdown_rows())
+
+
+def write_routing_plan(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> None:
+    if header.has_candidates:
+        target = str(folder / CANDIDATES_SNAPSHOT).replace("'", "''")
+        con.execute(
+            f"copy (select * from routing_candidates order by target, symbol nulls first) to '{target}' (format parquet)"
+        )
+    n_targets = int(_scalar(con, "select count(distinct target) from plan_routes"))
+    md = header.routing_metadata
+    if "json" in header.formats:
+        before, after = _around({"metadata": md, "targets": None}, "targets")
+        with (folder / "routing_plan.json").open("xb") as fh:
+            fh.write(before.encode())
+            if n_targets:
+                fh.write(b"{\n")
+                write_rows(fh, con, plan_sql.routes_json_rows(), skip_first=2)
+                fh.write(b"\n  }")
+            else:
+                fh.write(b"{}")
+            fh.write(after.encode())
+    if "yaml" in header.formats:
+        with (folder / "routing_plan.yaml").open("xb") as fh:
+            fh.write(yaml.safe_dump({"metadata": md}, sort_keys=True, allow_unicode=True).encode())
+            if n_targets:
+                fh.write(b"targets:\n")
+                write_rows(fh, con, plan_sql.routes_yaml_rows())
+            else:
+                fh.write(b"targets: {}\n")
+    if "md" in header.formats:
+        _write_routing_markdown(con, folder / "routing_plan.md", header, n_targets)
+
+
+def _write_routing_markdown(con: duckdb.DuckDBPyConnection, path: Path, header: PlanHeader, n_targets: int) -> None:
+    md = header.routing_metadata
+    dist = con.execute(
+        "select route, count(*) from plan_routes where symbol is not null group by route order by count(*) desc, route"
+    ).fetchall()
+    lines = [
+        "# Routing Plan",
+        "",
+        f"**Generated:** {md['generated_at']}",
+        f"**Git Commit:** {md['git_commit']}",
+        f"**Config Hash:** {md['config_hash']}",
+        f"**Plan ID:** {md['plan_id']}",
+        "",
+        "## Overall Summary",
+        "",
+        f"- Total Targets: {n_targets}",
+        f"- Total Symbol Decisions: {sum(n for _, n in dist)}",
+        "",
+        *[f"- {route}: {n} symbols" for route, n in dist],
+        "",
+        "---",
+        "",
+        "## Summary by Target",
+        "",
+    ]
+    with path.open("xb") as fh:
+        fh.write("\n".join(lines).encode())
+        write_rows(fh, con, plan_sql.routes_markdown_rows())
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def export_plan(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    plan_root: Path,
+    project: Path,
+    policy_path: Path | None = None,
+    now: datetime | None = None,
+) -> ExportResult:
+    """Build, check and publish both plans under `plan_root/globals/`; the previous plan stays whole on failure."""
+    _prepare(con)
+    header = build_header(con, policy_path=policy_path, project=project, now=now or datetime.now(UTC))
+    check_plan(con, header)
+    with staged_plan(plan_root / GLOBALS, (ROUTING_PLAN, TRAINING_PLAN)) as staging:
+        write_routing_plan(con, staging / ROUTING_PLAN, header)
+        write_training_plan(con, staging / TRAINING_PLAN, header)
+    return ExportResult(
+        master_plan=plan_root / TRAINING_PLAN_DIR / MASTER,
+        routing_plan_dir=plan_root / ROUTING_PLAN_DIR,
+        plan_id=header.training_metadata["plan_id"],
+        total_jobs=header.training_metadata["total_jobs"],
+    )
 
 
 def export_training_plan(con: duckdb.DuckDBPyConnection, *, plan_root: Path, policy_path: Path, project: Path) -> Path:
-    plan = build_master_plan(con, policy_path=policy_path, project=project)
-    dest = plan_root / TRAINING_PLAN_DIR
-    write_plan_dir(dest, {"master_training_plan.json": plan, "training_plan.json": plan})
-    return dest / "master_training_plan.json"
+    """The refresh step: export both plans, return the master plan's path."""
+    return export_plan(con, plan_root=plan_root, project=project, policy_path=policy_path).master_plan

@@ -1,0 +1,331 @@
+"""The SQL that turns the dbt relations into the plan files' text (DuckDB), one query per file or view.
+
+Two temporary tables are prepared once per export, from the dbt relations only (no route is decided here):
+`plan_jobs` (one row per training job: its columns and its JSON object, in the reference's key order, §5.2) and
+`plan_routes` (one row per routing decision: the §4 entry of the target's cross-sectional lane or of a symbol).
+Every file is then one ordered query whose rows are the file's text, streamed by `driver.plan_stream`.
+Rows that are elements of a JSON container start with ",\n" (the writer drops it before the first element).
+"""
+
+from __future__ import annotations
+
+NL = "chr(10)"
+
+# Optional columns of training_jobs copied into each job's metadata when the decisions model provides them.
+OPTIONAL_JOB_METADATA = ("rule", "cs_threshold", "cs_margin", "local_threshold", "local_margin")
+
+# Characters JSON leaves raw but YAML 1.1 readers reject: escaped in YAML strings.
+_YAML_UNSAFE = [*range(0x7F, 0xA0)]
+
+
+def _yaml_escape_chain(expr: str) -> str:
+    for code in _YAML_UNSAFE:
+        expr = f"replace({expr}, chr({code}), '\\u{code:04x}')"
+    return expr
+
+
+def macros_sql() -> list[str]:
+    """Temporary macros the queries share."""
+    return [
+        "create or replace temp macro num(x) as case when isnan(x::double) or isinf(x::double) then null else x end",
+        "create or replace temp macro yaml_str(s) as case when s is null then 'null' "
+        "when regexp_matches(s, '[\\x{7f}-\\x{9f}]') then " + _yaml_escape_chain("to_json(s)::varchar") + " "
+        "else to_json(s)::varchar end",
+        f"create or replace temp macro md_cell(s) as replace(replace(replace(coalesce(s, ''), '|', '\\|'), {NL}, ' '), chr(13), ' ')",
+        "create or replace temp macro md_cut(s, n) as case when length(s) > n then left(s, n) || '...' else s end",
+    ]
+
+
+def plan_jobs_sql(job_columns: set[str], decision_columns: set[str]) -> str:
+    """The plan_jobs table: families normalised through family_map, CS metadata with the real sample size."""
+    extra = [c for c in OPTIONAL_JOB_METADATA if c in job_columns]
+    extra_meta = "".join(f", '{c}', num_or_str_{c}" for c in extra)
+    extra_cols = "".join(
+        f", {'num(j.' + c + ')' if c.endswith(('_threshold', '_margin')) else 'j.' + c} as num_or_str_{c}"
+        for c in extra
+    )
+    stability = "cs_stability" if "cs_stability" in decision_columns else "null::varchar"
+    excluded = (
+        "coalesce(j.excluded_features, []::varchar[])" if "excluded_features" in job_columns else "null::varchar[]"
+    )
+    excluded_key = ", 'excluded_features', excluded_features" if "excluded_features" in job_columns else ""
+    return f"""
+create or replace temp table plan_jobs as
+with
+cs as (
+    select target, {stability} as cs_stability from routing_decisions where symbol is null
+),
+base as (
+    select
+        j.job_order, j.job_id, j.target, j.symbol, j.route, j.training_type, j.priority::integer as priority,
+        j.estimated_samples::bigint as estimated_samples, j.reason, j.cs_state, j.local_state,
+        j.needs_cs_ensemble::boolean as needs_cs_ensemble,
+        coalesce(f.normalized, []::varchar[]) as families,
+        {excluded} as excluded_features,
+        cs.cs_stability
+        {extra_cols}
+    from training_jobs as j
+    left join family_map as f on j.model_families is not distinct from f.raw
+    left join cs on j.symbol is null and j.target = cs.target
+),
+with_meta as (
+    select
+        *,
+        case
+            when training_type = 'cross_sectional' then
+                json_object('cs_state', cs_state, 'sample_size', estimated_samples, 'stability', cs_stability{extra_meta})
+            when training_type = 'blocked' then json_object('cs_state', cs_state, 'local_state', local_state{extra_meta})
+            else json_object(
+                'cs_state', cs_state, 'local_state', local_state, 'needs_cs_ensemble', needs_cs_ensemble{extra_meta}
+            )
+        end as metadata_json
+    from base
+)
+select
+    *,
+    json_object(
+        'job_id', job_id, 'target', target, 'symbol', symbol, 'route', route, 'training_type', training_type,
+        'model_families', families, 'priority', priority, 'estimated_samples', estimated_samples,
+        'reason', reason, 'metadata', metadata_json{excluded_key}
+    )::varchar as job_json
+from with_meta
+order by job_order
+"""
+
+
+def plan_routes_sql(decision_columns: set[str]) -> str:
+    """The plan_routes table: one §4 entry per decision (symbol null: the target's cross_sectional entry)."""
+
+    def col(name: str, cast: str = "varchar") -> str:
+        return name if name in decision_columns else f"null::{cast}"
+
+    return f"""
+create or replace temp table plan_routes as
+select
+    target, symbol, route, cs_state, local_state, reasons, cs_summary, {col("rule")} as rule,
+    {col("cs_stability")} as cs_stability,
+    case
+        when symbol is null then json_object(
+            'state', cs_state,
+            'route', case when route = 'ROUTE_BLOCKED' or cs_state = 'DISALLOWED' then 'DISABLED' else 'ENABLED' end,
+            'reason', cs_summary,
+            'stability', {col("cs_stability")}, 'rule', {col("rule")},
+            'score', num({col("cs_score", "double")}), 'threshold', num({col("cs_threshold", "double")}),
+            'margin', num({col("cs_margin", "double")}), 'sample_size', {col("cs_sample_size", "bigint")},
+            'leakage_status', {col("cs_leakage_status")}
+        )
+        else json_object(
+            'route', route, 'cs_state', cs_state, 'local_state', local_state, 'reason', reasons,
+            'rule', {col("rule")},
+            'local_score', num({col("local_score", "double")}), 'local_threshold', num({col("local_threshold", "double")}),
+            'local_margin', num({col("local_margin", "double")}), 'local_stability', {col("local_stability")},
+            'local_leakage_status', {col("local_leakage_status")}, 'local_sample_size', {col("local_sample_size", "bigint")}
+        )
+    end::varchar as entry_json
+from routing_decisions
+"""
+
+
+# ---------------------------------------------------------------- training plan
+
+
+def jobs_json_rows(where: str = "true") -> str:
+    return f"select ',' || {NL} || '    ' || job_json from plan_jobs where {where} order by job_order"
+
+
+def jobs_by_key_rows(key: str) -> str:
+    return (
+        f"select {key} as k, ',' || {NL} || '    ' || job_json from plan_jobs "
+        f"where {key} is not null order by {key}, job_order"
+    )
+
+
+def jobs_digest() -> str:
+    return "select sha256(coalesce(string_agg(md5(job_json), '' order by job_order), '')) from plan_jobs"
+
+
+def jobs_summary(key: str) -> str:
+    """(key, count) in the order each key first appears in the plan (the reference's insertion order)."""
+    return f"select {key}::varchar, count(*) from plan_jobs group by {key} order by min(job_order)"
+
+
+def jobs_yaml_rows() -> str:
+    """One YAML block per job, keys sorted like yaml.dump; strings as JSON literals (valid YAML)."""
+    excluded = f"'  excluded_features: ' || to_json(excluded_features)::varchar || {NL}"
+    return f"""
+select
+    '- estimated_samples: ' || coalesce(estimated_samples::varchar, 'null') || {NL} ||
+    case when excluded_features is null then '' else {excluded} end ||
+    '  job_id: ' || yaml_str(job_id) || {NL} ||
+    '  metadata: ' || metadata_json::varchar || {NL} ||
+    '  model_families: ' || to_json(families)::varchar || {NL} ||
+    '  priority: ' || priority::varchar || {NL} ||
+    '  reason: ' || yaml_str(reason) || {NL} ||
+    '  route: ' || yaml_str(route) || {NL} ||
+    '  symbol: ' || yaml_str(symbol) || {NL} ||
+    '  target: ' || yaml_str(target) || {NL} ||
+    '  training_type: ' || yaml_str(training_type) || {NL}
+from plan_jobs
+order by job_order
+"""
+
+
+def jobs_markdown_rows() -> str:
+    """`## Training Jobs`: per target (sorted) its CS block and a table of its symbol jobs (reference §5.3)."""
+    fams = "case when len(families) > 3 then array_to_string(families[1:3], ', ') || ' (+' || (len(families) - 3)::varchar || ' more)' else array_to_string(families, ', ') end"
+    return f"""
+with
+targets as (
+    select target, count(*) filter (where symbol is not null) as n_symbol_jobs from plan_jobs group by target
+),
+parts as (
+    select target, 0 as part, null::varchar as symbol, 0 as ord,
+        {NL} || '### ' || md_cell(target) || {NL} || {NL} as line
+    from targets
+    union all
+    select target, 1, null, job_order,
+        '**Cross-Sectional:**' || {NL} || '- Job ID: `' || md_cell(job_id) || '`' || {NL} ||
+        '- Families: ' || {fams} || {NL} || '- Priority: ' || priority::varchar || {NL} ||
+        '- Reason: ' || md_cell(reason) || {NL} || {NL}
+    from plan_jobs where symbol is null
+    union all
+    select target, 2, null, 0,
+        '| Symbol | Route | Priority | Families | Reason |' || {NL} || '|---|---|---|---|---|' || {NL}
+    from targets where n_symbol_jobs > 0
+    union all
+    select target, 3, symbol, job_order,
+        '| ' || md_cell(symbol) || ' | ' || route || ' | ' || priority::varchar || ' | ' || {fams} || ' | '
+        || md_cell(md_cut(reason, 80)) || ' |' || {NL}
+    from plan_jobs where symbol is not null
+)
+select line from parts order by target, part, symbol, ord
+"""
+
+
+# ---------------------------------------------------------------- routing plan
+
+
+def routes_json_rows() -> str:
+    """`targets` of routing_plan.json: per target its cross_sectional entry and its symbols (sorted)."""
+    return f"""
+with
+targets as (
+    select target, count(symbol) as n_symbols, any_value(entry_json) filter (where symbol is null) as cs_json
+    from plan_routes group by target
+),
+symbols as (
+    select target, symbol, entry_json, row_number() over (partition by target order by symbol) as rn
+    from plan_routes where symbol is not null
+),
+parts as (
+    select target, 0 as part, null::varchar as symbol,
+        ',' || {NL} || '    ' || to_json(target)::varchar || ': {{' || {NL} || '      "cross_sectional": '
+        || coalesce(cs_json, 'null') || ',' || {NL} || '      "symbols": {{' as line
+    from targets
+    union all
+    select target, 1, symbol,
+        case when rn = 1 then {NL} else ',' || {NL} end || '        ' || to_json(symbol)::varchar || ': ' || entry_json
+    from symbols
+    union all
+    select target, 2, null,
+        case when n_symbols > 0 then {NL} || '      }}' else '}}' end || {NL} || '    }}'
+    from targets
+)
+select line from parts order by target, part, symbol
+"""
+
+
+def routes_yaml_rows() -> str:
+    return f"""
+with
+targets as (
+    select target, count(symbol) as n_symbols, any_value(entry_json) filter (where symbol is null) as cs_json
+    from plan_routes group by target
+),
+parts as (
+    select target, 0 as part, null::varchar as symbol,
+        '  ' || yaml_str(target) || ':' || {NL} || '    cross_sectional: ' || coalesce(cs_json, 'null') || {NL}
+        || '    symbols:' || case when n_symbols = 0 then ' {{}}' else '' end || {NL} as line
+    from targets
+    union all
+    select target, 1, symbol, '      ' || yaml_str(symbol) || ': ' || entry_json || {NL}
+    from plan_routes where symbol is not null
+)
+select line from parts order by target, part, symbol
+"""
+
+
+def routes_markdown_rows() -> str:
+    """`## Summary by Target` of routing_plan.md (reference §4)."""
+    return f"""
+with
+cs as (
+    select target, any_value(cs_state) as cs_state, any_value(route) as route, any_value(cs_summary) as cs_summary
+    from plan_routes where symbol is null group by target
+),
+targets as (select distinct target from plan_routes),
+dist as (
+    select target, string_agg('- ' || route || ': ' || n::varchar, {NL} order by route) as lines
+    from (select target, route, count(*) as n from plan_routes where symbol is not null group by target, route)
+    group by target
+),
+parts as (
+    select t.target, 0 as part, null::varchar as symbol,
+        {NL} || '### ' || md_cell(t.target) || {NL} || {NL} || '**Cross-Sectional:** '
+        || case when cs.route = 'ROUTE_CROSS_SECTIONAL' then 'ENABLED' else 'DISABLED' end
+        || ' (' || coalesce(cs.cs_state, 'DISALLOWED') || ')' || {NL} || md_cell(coalesce(cs.cs_summary, 'No CS metrics'))
+        || {NL} || {NL} as line
+    from targets as t left join cs on t.target = cs.target
+    union all
+    select target, 1, null,
+        '| Symbol | Route | CS State | Local State | Reasons |' || {NL} || '|--------|-------|----------|-------------|---------|'
+        || {NL}
+    from dist
+    union all
+    select target, 2, symbol,
+        '| ' || md_cell(symbol) || ' | ' || route || ' | ' || coalesce(cs_state, '') || ' | ' || coalesce(local_state, '')
+        || ' | ' || md_cell(left(array_to_string(reasons, '; '), 100)) || ' |' || {NL}
+    from plan_routes where symbol is not null
+    union all
+    select target, 3, null, {NL} || '**Route distribution:**' || {NL} || lines || {NL}
+    from dist
+)
+select line from parts order by target, part, symbol
+"""
+
+
+def routes_digest() -> str:
+    return (
+        "select sha256(coalesce(string_agg(md5(coalesce(symbol, '') || chr(0) || target || chr(0) || entry_json), '' "
+        "order by target, symbol nulls first), '')) from plan_routes"
+    )
+
+
+# ---------------------------------------------------------------- validation
+
+# Jobs that agree on all of these expressions look the same to the master-plan schema (which constrains types,
+# enums and non-empty strings, never the content of a free-form name): one job per class is validated.
+JOB_SCHEMA_CLASS = (
+    "route",
+    "training_type",
+    "priority",
+    "cs_state",
+    "local_state",
+    "needs_cs_ensemble is null",
+    "symbol is null",
+    "coalesce(symbol, 'x') = ''",
+    "target is null or target = ''",
+    "job_id is null or job_id = ''",
+    "reason is null",
+    "estimated_samples is null",
+    "estimated_samples < 0",
+    "len(families)",
+    "list_contains(families, '')",
+    "excluded_features is null",
+    "cs_stability is null",
+)
+
+
+def job_schema_representatives() -> str:
+    keys = ", ".join(JOB_SCHEMA_CLASS)
+    return f"select min_by(job_json, job_order) from plan_jobs group by {keys} order by min(job_order)"
