@@ -50,6 +50,10 @@ VIEW_KEYS = {"by_target": "target", "by_symbol": "symbol", "by_type": "training_
 FORMAT_SUFFIX = {"JSON": "json", "YAML": "yaml", "MARKDOWN": "md", "MD": "md"}
 
 
+# plan_id is known only once the jobs are written: files carry this placeholder, patched in place (same length)
+PLAN_ID_PLACEHOLDER = "0" * 16
+
+
 class PlanInvalid(ValueError):
     """The plan built from the database fails its schema or a semantic check; nothing was published."""
 
@@ -116,6 +120,7 @@ def rejected_inputs(con: duckdb.DuckDBPyConnection) -> int | None:
 
 
 def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("set preserve_insertion_order = true")  # plan_jobs and plan_routes are scanned in stored order
     for sql in plan_sql.macros_sql():
         con.execute(sql)
     con.execute("create or replace temp table family_map (raw varchar[], normalized varchar[])")
@@ -179,7 +184,7 @@ def build_header(
     summary = build_summary(con)
     common = {
         "schema_version": SCHEMA_VERSION,
-        "plan_id": "",
+        "plan_id": PLAN_ID_PLACEHOLDER,
         "semantics": policy.get("semantics") or "strict",
         "inputs_fingerprint": inputs_fingerprint(con),
         "rejected_inputs": rejected_inputs(con),
@@ -197,19 +202,6 @@ def build_header(
         "model_families": normalised,
         **common,
     }
-    stable = {k: v for k, v in training.items() if k not in {"generated_at", "run_id", "git_commit", "plan_id"}}
-    digest_source = json.dumps(
-        {
-            "metadata": stable,
-            "summary": summary,
-            "jobs": _scalar(con, plan_sql.jobs_digest()),
-            "routes": _scalar(con, plan_sql.routes_digest()),
-            "formats": formats,
-        },
-        sort_keys=True,
-    )
-    plan_id = hashlib.sha256(digest_source.encode("utf-8")).hexdigest()[:16]
-    training["plan_id"] = plan_id
     routing = {
         "generated_at": training["generated_at"],
         "git_commit": training["git_commit"],
@@ -217,9 +209,26 @@ def build_header(
         "metrics_snapshot": snapshot,
         "view": None,
         **common,
-        "plan_id": plan_id,
     }
     return PlanHeader(training, routing, summary, formats, has_candidates)
+
+
+def plan_id_of(header: PlanHeader, jobs_sha256: str, routes_sha256: str) -> str:
+    """Hash of the plan's content: the jobs and routing entries as written, the summary and the metadata without
+    generated_at, run_id, git_commit and plan_id. Equal relations and policy give an equal plan_id."""
+    volatile = {"generated_at", "run_id", "git_commit", "plan_id"}
+    stable = {k: v for k, v in header.training_metadata.items() if k not in volatile}
+    source = json.dumps(
+        {
+            "metadata": stable,
+            "summary": header.summary,
+            "jobs": jobs_sha256,
+            "routes": routes_sha256,
+            "formats": header.formats,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
 def check_plan(con: duckdb.DuckDBPyConnection, header: PlanHeader) -> None:
@@ -245,40 +254,70 @@ def _around(doc: dict[str, Any], key: str) -> tuple[str, str]:
     return before, after + "\n"
 
 
-def write_training_plan(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> None:
+def _patch_plan_id(path: Path, before: str, plan_id: str) -> None:
+    """Replace the placeholder plan_id in the header (the text written before the streamed part)."""
+    needle = f'"plan_id": "{PLAN_ID_PLACEHOLDER}"'.encode()
+    offset = before.encode().index(needle) + len('"plan_id": "')
+    with path.open("r+b") as fh:
+        fh.seek(offset)
+        fh.write(plan_id.encode())
+
+
+def write_master(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> tuple[Path, str, str]:
+    """master_training_plan.json with the placeholder plan_id; returns (path, header text, SHA-256 of the jobs)."""
     md, summary = header.training_metadata, header.summary
     before, after = _around({"metadata": md, "jobs": None, "summary": summary}, "jobs")
     master = folder / MASTER
+    hasher = hashlib.sha256()
     with master.open("xb") as fh:
         fh.write(before.encode())
         if md["total_jobs"]:
             fh.write(b"[\n")
-            write_rows(fh, con, plan_sql.jobs_json_rows(), skip_first=2)
+            write_rows(fh, con, plan_sql.jobs_json_rows(), skip_first=2, hasher=hasher)
             fh.write(b"\n  ]")
         else:
             fh.write(b"[]")
         fh.write(after.encode())
-    shutil.copyfile(master, folder / "training_plan.json")
+    return master, before, hasher.hexdigest()
+
+
+def write_training_rest(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> None:
+    """Everything of the training plan after the master (which already carries the final plan_id)."""
+    shutil.copyfile(folder / MASTER, folder / "training_plan.json")
     _write_training_yaml(con, folder / "training_plan.yaml", header)
     _write_training_markdown(con, folder / "training_plan.md", header)
-    if md["total_jobs"]:
+    if header.training_metadata["total_jobs"]:
         _write_views(con, folder)
 
 
+def _view_header(key: str, value: str) -> bytes:
+    return ("{\n  " + json.dumps(key) + ": " + json.dumps(value, ensure_ascii=False) + ',\n  "jobs": [\n').encode()
+
+
+VIEW_FOOTER = b"\n  ]\n}\n"
+
+
 def _write_views(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """by_target/ and by_symbol/: one sorted pass each; by_type/ and by_route/: one scan per value, in plan order."""
     for view, key in VIEW_KEYS.items():
         (folder / view).mkdir()
+        if key in ("target", "symbol"):
 
-        def path_for(value: str, view: str = view, key: str = key) -> Path:
+            def path_for(value: str, view: str = view) -> Path:
+                return folder / view / view_file_name(value)
+
+            def header_for(value: str, key: str = key) -> bytes:
+                return _view_header(key, value)
+
+            write_partitioned(con, plan_sql.jobs_by_key_rows(key), path_for, header_for, VIEW_FOOTER, skip_first=2)
+            continue
+        for (value,) in con.execute(f"select distinct {key} from plan_jobs order by {key}").fetchall():
             stem = value.removeprefix("ROUTE_").lower() if key == "route" else value
-            return folder / view / view_file_name(stem)
-
-        def header_for(value: str, key: str = key) -> bytes:
-            return (
-                "{\n  " + json.dumps(key) + ": " + json.dumps(value, ensure_ascii=False) + ',\n  "jobs": [\n'
-            ).encode()
-
-        write_partitioned(con, plan_sql.jobs_by_key_rows(key), path_for, header_for, b"\n  ]\n}\n", skip_first=2)
+            with (folder / view / view_file_name(stem)).open("xb") as fh:
+                fh.write(_view_header(key, value))
+                literal = "'" + value.replace("'", "''") + "'"
+                write_rows(fh, con, plan_sql.jobs_json_rows(f"{key} = {literal}"), skip_first=2)
+                fh.write(VIEW_FOOTER)
 
 
 def _yaml_summary(summary: dict[str, Any]) -> dict[str, Any]:
@@ -334,25 +373,36 @@ def _write_training_markdown(con: duckdb.DuckDBPyConnection, path: Path, header:
         write_rows(fh, con, plan_sql.jobs_markdown_rows())
 
 
-def write_routing_plan(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> None:
+def write_routing_json(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> tuple[Path, str, str]:
+    """routing_plan.json with the placeholder plan_id; returns (path, header text, SHA-256 of the targets)."""
+    before, after = _around({"metadata": header.routing_metadata, "targets": None}, "targets")
+    path = folder / "routing_plan.json"
+    hasher = hashlib.sha256()
+    with path.open("xb") as fh:
+        fh.write(before.encode())
+        if _n_targets(con):
+            fh.write(b"{")
+            write_rows(fh, con, plan_sql.routes_json_rows(), skip_first=len(plan_sql.ROUTES_JSON_CLOSE), hasher=hasher)
+            fh.write(plan_sql.ROUTES_JSON_END.encode() + b"\n  }")
+        else:
+            fh.write(b"{}")
+        fh.write(after.encode())
+    return path, before, hasher.hexdigest()
+
+
+def _n_targets(con: duckdb.DuckDBPyConnection) -> int:
+    return int(_scalar(con, "select count(distinct target) from plan_routes"))
+
+
+def write_routing_rest(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> None:
+    """The candidates snapshot, routing_plan.yaml and routing_plan.md (those dump_plan_as lists)."""
     if header.has_candidates:
         target = str(folder / CANDIDATES_SNAPSHOT).replace("'", "''")
         con.execute(
             f"copy (select * from routing_candidates order by target, symbol nulls first) to '{target}' (format parquet)"
         )
-    n_targets = int(_scalar(con, "select count(distinct target) from plan_routes"))
+    n_targets = _n_targets(con)
     md = header.routing_metadata
-    if "json" in header.formats:
-        before, after = _around({"metadata": md, "targets": None}, "targets")
-        with (folder / "routing_plan.json").open("xb") as fh:
-            fh.write(before.encode())
-            if n_targets:
-                fh.write(b"{\n")
-                write_rows(fh, con, plan_sql.routes_json_rows(), skip_first=2)
-                fh.write(b"\n  }")
-            else:
-                fh.write(b"{}")
-            fh.write(after.encode())
     if "yaml" in header.formats:
         with (folder / "routing_plan.yaml").open("xb") as fh:
             fh.write(yaml.safe_dump({"metadata": md}, sort_keys=True, allow_unicode=True).encode())
@@ -411,8 +461,20 @@ def export_plan(
     header = build_header(con, policy_path=policy_path, project=project, now=now or datetime.now(UTC))
     check_plan(con, header)
     with staged_plan(plan_root / GLOBALS, (ROUTING_PLAN, TRAINING_PLAN)) as staging:
-        write_routing_plan(con, staging / ROUTING_PLAN, header)
-        write_training_plan(con, staging / TRAINING_PLAN, header)
+        routing_json = None
+        if "json" in header.formats:
+            routing_json = write_routing_json(con, staging / ROUTING_PLAN, header)
+            routes_sha256 = routing_json[2]
+        else:
+            routes_sha256 = _scalar(con, plan_sql.routes_digest())
+        master, master_before, jobs_sha256 = write_master(con, staging / TRAINING_PLAN, header)
+        plan_id = plan_id_of(header, jobs_sha256, routes_sha256)
+        header.training_metadata["plan_id"] = header.routing_metadata["plan_id"] = plan_id
+        _patch_plan_id(master, master_before, plan_id)
+        if routing_json is not None:
+            _patch_plan_id(routing_json[0], routing_json[1], plan_id)
+        write_routing_rest(con, staging / ROUTING_PLAN, header)
+        write_training_rest(con, staging / TRAINING_PLAN, header)
     return ExportResult(
         master_plan=plan_root / TRAINING_PLAN_DIR / MASTER,
         routing_plan_dir=plan_root / ROUTING_PLAN_DIR,

@@ -65,7 +65,7 @@ base as (
         cs.cs_stability
         {extra_cols}
     from training_jobs as j
-    left join family_map as f on j.model_families is not distinct from f.raw
+    left join family_map as f on j.model_families = f.raw
     left join cs on j.symbol is null and j.target = cs.target
 ),
 with_meta as (
@@ -101,28 +101,39 @@ def plan_routes_sql(decision_columns: set[str]) -> str:
 
     return f"""
 create or replace temp table plan_routes as
+with entries as (
+    select
+        target, symbol, route, cs_state, local_state, reasons, cs_summary, {col("rule")} as rule,
+        {col("cs_stability")} as cs_stability,
+        case
+            when symbol is null then json_object(
+                'state', cs_state,
+                'route', case when route = 'ROUTE_BLOCKED' or cs_state = 'DISALLOWED' then 'DISABLED' else 'ENABLED' end,
+                'reason', cs_summary,
+                'stability', {col("cs_stability")}, 'rule', {col("rule")},
+                'score', num({col("cs_score", "double")}), 'threshold', num({col("cs_threshold", "double")}),
+                'margin', num({col("cs_margin", "double")}), 'sample_size', {col("cs_sample_size", "bigint")},
+                'leakage_status', {col("cs_leakage_status")}
+            )
+            else json_object(
+                'route', route, 'cs_state', cs_state, 'local_state', local_state, 'reason', reasons,
+                'rule', {col("rule")},
+                'local_score', num({col("local_score", "double")}),
+                'local_threshold', num({col("local_threshold", "double")}),
+                'local_margin', num({col("local_margin", "double")}), 'local_stability', {col("local_stability")},
+                'local_leakage_status', {col("local_leakage_status")},
+                'local_sample_size', {col("local_sample_size", "bigint")}
+            )
+        end::varchar as entry_json
+    from routing_decisions
+)
 select
-    target, symbol, route, cs_state, local_state, reasons, cs_summary, {col("rule")} as rule,
-    {col("cs_stability")} as cs_stability,
-    case
-        when symbol is null then json_object(
-            'state', cs_state,
-            'route', case when route = 'ROUTE_BLOCKED' or cs_state = 'DISALLOWED' then 'DISABLED' else 'ENABLED' end,
-            'reason', cs_summary,
-            'stability', {col("cs_stability")}, 'rule', {col("rule")},
-            'score', num({col("cs_score", "double")}), 'threshold', num({col("cs_threshold", "double")}),
-            'margin', num({col("cs_margin", "double")}), 'sample_size', {col("cs_sample_size", "bigint")},
-            'leakage_status', {col("cs_leakage_status")}
-        )
-        else json_object(
-            'route', route, 'cs_state', cs_state, 'local_state', local_state, 'reason', reasons,
-            'rule', {col("rule")},
-            'local_score', num({col("local_score", "double")}), 'local_threshold', num({col("local_threshold", "double")}),
-            'local_margin', num({col("local_margin", "double")}), 'local_stability', {col("local_stability")},
-            'local_leakage_status', {col("local_leakage_status")}, 'local_sample_size', {col("local_sample_size", "bigint")}
-        )
-    end::varchar as entry_json
-from routing_decisions
+    *,
+    row_number() over (partition by target order by symbol nulls first) - 1 as rn,
+    count(symbol) over (partition by target) as n_symbols,
+    bool_or(symbol is null) over (partition by target) as has_cs
+from entries
+order by target, symbol nulls first
 """
 
 
@@ -130,7 +141,8 @@ from routing_decisions
 
 
 def jobs_json_rows(where: str = "true") -> str:
-    return f"select ',' || {NL} || '    ' || job_json from plan_jobs where {where} order by job_order"
+    """Jobs in plan order: plan_jobs is stored in job_order and a scan keeps that order."""
+    return f"select ',' || {NL} || '    ' || job_json from plan_jobs where {where}"
 
 
 def jobs_by_key_rows(key: str) -> str:
@@ -166,7 +178,6 @@ select
     '  target: ' || yaml_str(target) || {NL} ||
     '  training_type: ' || yaml_str(training_type) || {NL}
 from plan_jobs
-order by job_order
 """
 
 
@@ -205,53 +216,44 @@ select line from parts order by target, part, symbol, ord
 # ---------------------------------------------------------------- routing plan
 
 
+# The cross_sectional entry of a target without a CS decision row (the reference's "No CS metrics").
+NO_CS_JSON = '{"state":"DISALLOWED","route":"DISABLED","reason":"No CS metrics"}'
+# Every target's first row closes the previous target; the writer drops this before the first target.
+ROUTES_JSON_CLOSE = "\n      }\n    },"
+
+
 def routes_json_rows() -> str:
-    """`targets` of routing_plan.json: per target its cross_sectional entry and its symbols (sorted)."""
+    """`targets` of routing_plan.json, one ordered scan of plan_routes (in (target, symbol) order, CS row first):
+    a target's first row opens it (with its cross_sectional entry), every symbol row adds its entry."""
+    close = ROUTES_JSON_CLOSE.replace("\n", "' || chr(10) || '")
     return f"""
-with
-targets as (
-    select target, count(symbol) as n_symbols, any_value(entry_json) filter (where symbol is null) as cs_json
-    from plan_routes group by target
-),
-symbols as (
-    select target, symbol, entry_json, row_number() over (partition by target order by symbol) as rn
-    from plan_routes where symbol is not null
-),
-parts as (
-    select target, 0 as part, null::varchar as symbol,
-        ',' || {NL} || '    ' || to_json(target)::varchar || ': {{' || {NL} || '      "cross_sectional": '
-        || coalesce(cs_json, 'null') || ',' || {NL} || '      "symbols": {{' as line
-    from targets
-    union all
-    select target, 1, symbol,
-        case when rn = 1 then {NL} else ',' || {NL} end || '        ' || to_json(symbol)::varchar || ': ' || entry_json
-    from symbols
-    union all
-    select target, 2, null,
-        case when n_symbols > 0 then {NL} || '      }}' else '}}' end || {NL} || '    }}'
-    from targets
-)
-select line from parts order by target, part, symbol
+select
+    case when rn = 0 then
+        '{close}' || {NL} || '    ' || to_json(target)::varchar || ': {{' || {NL}
+        || '      "cross_sectional": ' || case when symbol is null then entry_json else '{NO_CS_JSON}' end || ','
+        || {NL} || '      "symbols": {{'
+    else '' end
+    || case when symbol is null then '' else
+        case when rn = (case when has_cs then 1 else 0 end) then {NL} else ',' || {NL} end
+        || '        ' || to_json(symbol)::varchar || ': ' || entry_json
+    end
+from plan_routes
 """
+
+
+ROUTES_JSON_END = "\n      }\n    }"
 
 
 def routes_yaml_rows() -> str:
     return f"""
-with
-targets as (
-    select target, count(symbol) as n_symbols, any_value(entry_json) filter (where symbol is null) as cs_json
-    from plan_routes group by target
-),
-parts as (
-    select target, 0 as part, null::varchar as symbol,
-        '  ' || yaml_str(target) || ':' || {NL} || '    cross_sectional: ' || coalesce(cs_json, 'null') || {NL}
-        || '    symbols:' || case when n_symbols = 0 then ' {{}}' else '' end || {NL} as line
-    from targets
-    union all
-    select target, 1, symbol, '      ' || yaml_str(symbol) || ': ' || entry_json || {NL}
-    from plan_routes where symbol is not null
-)
-select line from parts order by target, part, symbol
+select
+    case when rn = 0 then
+        '  ' || yaml_str(target) || ':' || {NL} || '    cross_sectional: '
+        || case when symbol is null then entry_json else '{NO_CS_JSON}' end || {NL}
+        || '    symbols:' || case when n_symbols = 0 then ' {{}}' else '' end || {NL}
+    else '' end
+    || case when symbol is null then '' else '      ' || yaml_str(symbol) || ': ' || entry_json || {NL} end
+from plan_routes
 """
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import duckdb
 import pyarrow as pa
@@ -40,14 +40,20 @@ def _batches(con: duckdb.DuckDBPyConnection, sql: str, params: list | None) -> I
             yield batch
 
 
-def write_rows(fh: BinaryIO, con: duckdb.DuckDBPyConnection, sql: str, *, skip_first: int = 0) -> int:
-    """Write the single text column of `sql`, in order; the first `skip_first` bytes are dropped. Returns rows."""
+def write_rows(
+    fh: BinaryIO, con: duckdb.DuckDBPyConnection, sql: str, *, skip_first: int = 0, hasher: Any = None
+) -> int:
+    """Write the single text column of `sql`, in order; the first `skip_first` bytes are dropped. Returns rows.
+
+    `hasher` (a hashlib object), when given, is updated with every byte written."""
     rows = 0
     for batch in _batches(con, sql, None):
         chunk = _span(batch.column(0), 0, batch.num_rows)
         if rows == 0 and skip_first:
             chunk = chunk[skip_first:]
         fh.write(chunk)
+        if hasher is not None:
+            hasher.update(chunk)
         rows += batch.num_rows
     return rows
 
