@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 mode, db, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 con = duckdb.connect(db, read_only=True)
-con.execute("set threads = 2")
+con.execute("set threads = 2"); con.execute("set enable_progress_bar = false")
 t0 = time.perf_counter()
 if mode == "floor":
     out.mkdir(parents=True, exist_ok=True)
@@ -42,7 +42,7 @@ def _measure(mode: str, db: Path, out: Path) -> dict[str, float]:
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, mode, str(db), str(out)], capture_output=True, text=True, check=True
     )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads([line for line in proc.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def _size_mb(path: Path) -> float:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -121,6 +122,7 @@ def rejected_inputs(con: duckdb.DuckDBPyConnection) -> int | None:
 
 def _prepare(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("set preserve_insertion_order = true")  # plan_jobs and plan_routes are scanned in stored order
+    con.execute("set enable_progress_bar = false")
     for sql in plan_sql.macros_sql():
         con.execute(sql)
     con.execute("create or replace temp table family_map (raw varchar[], normalized varchar[])")
@@ -281,9 +283,18 @@ def write_master(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeade
     return master, before, hasher.hexdigest()
 
 
+def _mirror(src: Path, dst: Path) -> None:
+    """The mirror is a hard link to the master (same bytes, no second write); a copy where links are refused.
+    Published plan files are never modified in place, so the two names cannot drift apart."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
 def write_training_rest(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> None:
     """Everything of the training plan after the master (which already carries the final plan_id)."""
-    shutil.copyfile(folder / MASTER, folder / "training_plan.json")
+    _mirror(folder / MASTER, folder / "training_plan.json")
     _write_training_yaml(con, folder / "training_plan.yaml", header)
     _write_training_markdown(con, folder / "training_plan.md", header)
     if header.training_metadata["total_jobs"]:
