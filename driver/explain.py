@@ -84,15 +84,8 @@ def _checks(lane: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         return _fmt(None if score is None or thr is None else score - thr)
 
     leak_blocks = bool(lane.get("block_on_leakage")) and lane.get("leakage_status") == "BLOCKED"
-    strong, weak, exp = lane.get("strong_threshold"), lane.get("min_threshold"), lane.get("experimental_threshold")
-    return [
-        (
-            "sample_size ≥ minimum",
-            _fmt(lane.get("sample_size")),
-            _fmt(lane.get("min_sample_size")),
-            "",
-            _holds(_ge(lane.get("sample_size"), lane.get("min_sample_size"))),
-        ),
+    rows = [
+        _minimum("sample_size ≥ minimum", lane.get("sample_size"), lane.get("min_sample_size")),
         (
             "leakage not BLOCKED",
             f"{_fmt(lane.get('leakage_status'))} ({_fmt(lane.get('leakage_reason'))})",
@@ -100,39 +93,38 @@ def _checks(lane: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             "",
             _holds(not leak_blocks),
         ),
-        (
+        _minimum(
             "successful families ≥ minimum",
-            _fmt(lane.get("n_successful_families")),
-            _fmt(lane.get("require_min_successful_families")),
-            "",
-            _holds(_ge(lane.get("n_successful_families"), lane.get("require_min_successful_families"))),
-        ),
-        (
-            "STRONG: score ≥ strong, stability allowed",
-            f"{_fmt(score)} / {_fmt(stab)}",
-            f"{_fmt(strong)} / {_fmt(allow)}",
-            margin(strong),
-            _holds(None if _ge(score, strong) is None else bool(_ge(score, strong)) and stab in allow),
-        ),
-        (
-            "WEAK_BUT_OK: score ≥ min, stability allowed",
-            f"{_fmt(score)} / {_fmt(stab)}",
-            f"{_fmt(weak)} / {_fmt(allow)}",
-            margin(weak),
-            _holds(None if _ge(score, weak) is None else bool(_ge(score, weak)) and stab in allow),
-        ),
-        (
-            "EXPERIMENTAL: lane on, score ≥ experimental, stability allowed",
-            f"{_fmt(score)} / {_fmt(stab)}",
-            f"{_fmt(exp)} / {_fmt(exp_allow)} (lane {'on' if lane.get('enable_experimental_lane') else 'off'})",
-            margin(exp),
-            _holds(
-                None
-                if _ge(score, exp) is None
-                else bool(lane.get("enable_experimental_lane")) and bool(_ge(score, exp)) and stab in exp_allow
-            ),
+            lane.get("n_successful_families"),
+            lane.get("require_min_successful_families"),
         ),
     ]
+    lane_on = bool(lane.get("enable_experimental_lane"))
+    for label, thr, allowed, enabled in (
+        ("STRONG: score ≥ strong, stability allowed", lane.get("strong_threshold"), allow, True),
+        ("WEAK_BUT_OK: score ≥ min, stability allowed", lane.get("min_threshold"), allow, True),
+        (
+            f"EXPERIMENTAL: lane {'on' if lane_on else 'off'}, score ≥ experimental, stability allowed",
+            lane.get("experimental_threshold"),
+            exp_allow,
+            lane_on,
+        ),
+    ):
+        passes = _ge(score, thr)
+        rows.append(
+            (
+                label,
+                f"{_fmt(score)} / {_fmt(stab)}",
+                f"{_fmt(thr)} / {_fmt(allowed)}",
+                margin(thr),
+                _holds(None if passes is None else enabled and passes and stab in allowed),
+            )
+        )
+    return rows
+
+
+def _minimum(label: str, value: Any, minimum: Any) -> tuple[str, str, str, str, str]:
+    return (label, _fmt(value), _fmt(minimum), "", _holds(_ge(value, minimum)))
 
 
 def print_explanation(ex: Explanation, console: Console) -> None:

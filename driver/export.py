@@ -352,6 +352,13 @@ def _write_training_yaml(con: duckdb.DuckDBPyConnection, path: Path, header: Pla
         fh.write(tail.encode())
 
 
+def _write_lines_then_rows(con: duckdb.DuckDBPyConnection, path: Path, lines: list[str], sql: str) -> None:
+    """A Markdown report: its head (from Python), then the per-target sections streamed by `sql`."""
+    with path.open("xb") as fh:
+        fh.write("\n".join(lines).encode())
+        write_rows(fh, con, sql)
+
+
 def _write_training_markdown(con: duckdb.DuckDBPyConnection, path: Path, header: PlanHeader) -> None:
     md, summary = header.training_metadata, header.summary
     lines = [
@@ -379,9 +386,7 @@ def _write_training_markdown(con: duckdb.DuckDBPyConnection, path: Path, header:
         "## Training Jobs",
         "",
     ]
-    with path.open("xb") as fh:
-        fh.write("\n".join(lines).encode())
-        write_rows(fh, con, plan_sql.jobs_markdown_rows())
+    _write_lines_then_rows(con, path, lines, plan_sql.jobs_markdown_rows())
 
 
 def write_routing_json(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> tuple[Path, str, str]:
@@ -451,9 +456,7 @@ def _write_routing_markdown(con: duckdb.DuckDBPyConnection, path: Path, header: 
         "## Summary by Target",
         "",
     ]
-    with path.open("xb") as fh:
-        fh.write("\n".join(lines).encode())
-        write_rows(fh, con, plan_sql.routes_markdown_rows())
+    _write_lines_then_rows(con, path, lines, plan_sql.routes_markdown_rows())
 
 
 # ---------------------------------------------------------------- entry points
