@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from driver.families import normalise_families
 from driver.plan_names import view_file_name
 from driver.plan_schema import SCHEMA_VERSION, schema_errors
 from driver.plan_store import staged_plan
-from driver.plan_stream import write_partitioned, write_rows
+from driver.plan_stream import write_grouped, write_partitioned, write_rows
 
 GLOBALS = Path("globals")
 ROUTING_PLAN = "routing_plan"
@@ -346,17 +347,13 @@ def _write_training_yaml(con: duckdb.DuckDBPyConnection, path: Path, header: Pla
     with path.open("xb") as fh:
         if header.training_metadata["total_jobs"]:
             fh.write(b"jobs:\n")
-            write_rows(fh, con, plan_sql.jobs_yaml_rows())
+            quote = _yaml_quote_macro(
+                con, "target || coalesce(symbol, '') || job_id || coalesce(reason, '')", "plan_jobs"
+            )
+            write_rows(fh, con, plan_sql.jobs_yaml_rows(quote))
         else:
             fh.write(b"jobs: []\n")
         fh.write(tail.encode())
-
-
-def _write_lines_then_rows(con: duckdb.DuckDBPyConnection, path: Path, lines: list[str], sql: str) -> None:
-    """A Markdown report: its head (from Python), then the per-target sections streamed by `sql`."""
-    with path.open("xb") as fh:
-        fh.write("\n".join(lines).encode())
-        write_rows(fh, con, sql)
 
 
 def _write_training_markdown(con: duckdb.DuckDBPyConnection, path: Path, header: PlanHeader) -> None:
@@ -386,7 +383,46 @@ def _write_training_markdown(con: duckdb.DuckDBPyConnection, path: Path, header:
         "## Training Jobs",
         "",
     ]
-    _write_lines_then_rows(con, path, lines, plan_sql.jobs_markdown_rows())
+    targets = {t: (bool(has_cs), int(n)) for t, has_cs, n in con.execute(plan_sql.job_targets()).fetchall()}
+
+    def head(name: str) -> bytes:
+        has_cs, n_symbol_jobs = targets[name]
+        table = plan_sql.MD_JOBS_TABLE_HEAD if n_symbol_jobs and not has_cs else ""
+        return f"\n### {_md_cell(name)}\n\n{table}".encode()
+
+    with path.open("xb") as fh:
+        fh.write("\n".join(lines).encode())
+        write_grouped(fh, con, plan_sql.jobs_markdown_rows(), list(targets), head, lambda _: b"")
+
+
+@dataclass(frozen=True)
+class RouteTarget:
+    target: str
+    cs_json: str | None
+    cs_route: str | None
+    cs_state: str | None
+    cs_summary: str | None
+    n_symbols: int
+
+
+def _route_targets(con: duckdb.DuckDBPyConnection) -> list[RouteTarget]:
+    return [RouteTarget(*row) for row in con.execute(plan_sql.route_targets()).fetchall()]
+
+
+_YAML_UNSAFE = re.compile("[\x7f-\x9f]")
+
+
+def yaml_quote(value: str) -> str:
+    """A YAML double-quoted scalar (JSON string syntax; C1 controls escaped, which YAML 1.1 readers reject raw)."""
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+
+
+def _yaml_quote_macro(con: duckdb.DuckDBPyConnection, sql_text_columns: str, relation: str) -> str:
+    """yaml_plain (to_json) unless some string of the relation needs the slower escaping macro yaml_str."""
+    unsafe = _scalar(
+        con, f"select count(*) from {relation} where regexp_matches({sql_text_columns}, '[\\x{{7f}}-\\x{{9f}}]')"
+    )
+    return "yaml_str" if unsafe else "yaml_plain"
 
 
 def write_routing_json(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> tuple[Path, str, str]:
@@ -394,20 +430,39 @@ def write_routing_json(con: duckdb.DuckDBPyConnection, folder: Path, header: Pla
     before, after = _around({"metadata": header.routing_metadata, "targets": None}, "targets")
     path = folder / "routing_plan.json"
     hasher = hashlib.sha256()
+    targets = {t.target: t for t in _route_targets(con)}
+    first = next(iter(targets), None)
+
+    def head(name: str) -> bytes:
+        t = targets[name]
+        text = (
+            ("" if name == first else ",")
+            + f'\n    {json.dumps(name, ensure_ascii=False)}: {{\n      "cross_sectional": {t.cs_json or plan_sql.NO_CS_JSON},'
+            + '\n      "symbols": {'
+        ).encode()
+        hasher.update(text)
+        return text
+
+    def foot(name: str) -> bytes:
+        text = (b"\n      }" if targets[name].n_symbols else b"}") + b"\n    }"
+        hasher.update(text)
+        return text
+
+    class _Hashing:
+        def write(self, data: bytes | memoryview) -> None:
+            fh.write(data)
+            hasher.update(data)
+
     with path.open("xb") as fh:
         fh.write(before.encode())
-        if _n_targets(con):
+        if targets:
             fh.write(b"{")
-            write_rows(fh, con, plan_sql.routes_json_rows(), skip_first=len(plan_sql.ROUTES_JSON_CLOSE), hasher=hasher)
-            fh.write(plan_sql.ROUTES_JSON_END.encode() + b"\n  }")
+            write_grouped(_Hashing(), con, plan_sql.routes_json_rows(), list(targets), head, foot, skip_first=1)  # type: ignore[arg-type]
+            fh.write(b"\n  }")
         else:
             fh.write(b"{}")
         fh.write(after.encode())
     return path, before, hasher.hexdigest()
-
-
-def _n_targets(con: duckdb.DuckDBPyConnection) -> int:
-    return int(_scalar(con, "select count(distinct target) from plan_routes"))
 
 
 def write_routing_rest(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> None:
@@ -417,25 +472,42 @@ def write_routing_rest(con: duckdb.DuckDBPyConnection, folder: Path, header: Pla
         con.execute(
             f"copy (select * from routing_candidates order by target, symbol nulls first) to '{target}' (format parquet)"
         )
-    n_targets = _n_targets(con)
+    targets = {t.target: t for t in _route_targets(con)}
     md = header.routing_metadata
     if "yaml" in header.formats:
+        quote = _yaml_quote_macro(con, "coalesce(symbol, '')", "plan_routes")
+
+        def yaml_head(name: str) -> bytes:
+            t = targets[name]
+            empty = " {}" if not t.n_symbols else ""
+            cs = t.cs_json or plan_sql.NO_CS_JSON
+            return f"  {yaml_quote(name)}:\n    cross_sectional: {cs}\n    symbols:{empty}\n".encode()
+
         with (folder / "routing_plan.yaml").open("xb") as fh:
             fh.write(yaml.safe_dump({"metadata": md}, sort_keys=True, allow_unicode=True).encode())
-            if n_targets:
+            if targets:
                 fh.write(b"targets:\n")
-                write_rows(fh, con, plan_sql.routes_yaml_rows())
+                write_grouped(fh, con, plan_sql.routes_yaml_rows(quote), list(targets), yaml_head, lambda _: b"")
             else:
                 fh.write(b"targets: {}\n")
     if "md" in header.formats:
-        _write_routing_markdown(con, folder / "routing_plan.md", header, n_targets)
+        _write_routing_markdown(con, folder / "routing_plan.md", header, targets)
 
 
-def _write_routing_markdown(con: duckdb.DuckDBPyConnection, path: Path, header: PlanHeader, n_targets: int) -> None:
+def _md_cell(value: str | None) -> str:
+    return (value or "").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+
+
+def _write_routing_markdown(
+    con: duckdb.DuckDBPyConnection, path: Path, header: PlanHeader, targets: dict[str, RouteTarget]
+) -> None:
     md = header.routing_metadata
     dist = con.execute(
         "select route, count(*) from plan_routes where symbol is not null group by route order by count(*) desc, route"
     ).fetchall()
+    per_target: dict[str, list[tuple[str, int]]] = {}
+    for target, route, n in con.execute(plan_sql.route_target_distribution()).fetchall():
+        per_target.setdefault(target, []).append((route, int(n)))
     lines = [
         "# Routing Plan",
         "",
@@ -446,7 +518,7 @@ def _write_routing_markdown(con: duckdb.DuckDBPyConnection, path: Path, header: 
         "",
         "## Overall Summary",
         "",
-        f"- Total Targets: {n_targets}",
+        f"- Total Targets: {len(targets)}",
         f"- Total Symbol Decisions: {sum(n for _, n in dist)}",
         "",
         *[f"- {route}: {n} symbols" for route, n in dist],
@@ -456,7 +528,27 @@ def _write_routing_markdown(con: duckdb.DuckDBPyConnection, path: Path, header: 
         "## Summary by Target",
         "",
     ]
-    _write_lines_then_rows(con, path, lines, plan_sql.routes_markdown_rows())
+
+    def head(name: str) -> bytes:
+        t = targets[name]
+        enabled = "ENABLED" if t.cs_route == "ROUTE_CROSS_SECTIONAL" else "DISABLED"
+        text = (
+            f"\n### {_md_cell(name)}\n\n**Cross-Sectional:** {enabled} ({t.cs_state or 'DISALLOWED'})\n"
+            f"{_md_cell(t.cs_summary or 'No CS metrics')}\n\n"
+        )
+        if t.n_symbols:
+            text += "| Symbol | Route | CS State | Local State | Reasons |\n|--------|-------|----------|-------------|---------|\n"
+        return text.encode()
+
+    def foot(name: str) -> bytes:
+        routes = per_target.get(name)
+        if not routes:
+            return b""
+        return ("\n**Route distribution:**\n" + "".join(f"- {r}: {n}\n" for r, n in routes)).encode()
+
+    with path.open("xb") as fh:
+        fh.write("\n".join(lines).encode())
+        write_grouped(fh, con, plan_sql.routes_markdown_rows(), list(targets), head, foot)
 
 
 # ---------------------------------------------------------------- entry points

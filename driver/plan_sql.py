@@ -31,6 +31,7 @@ def macros_sql() -> list[str]:
         "create or replace temp macro yaml_str(s) as case when s is null then 'null' "
         "when regexp_matches(s, '[\\x{7f}-\\x{9f}]') then " + _yaml_escape_chain("to_json(s)::varchar") + " "
         "else to_json(s)::varchar end",
+        "create or replace temp macro yaml_plain(s) as coalesce(to_json(s)::varchar, 'null')",
         f"create or replace temp macro md_cell(s) as replace(replace(replace(coalesce(s, ''), '|', '\\|'), {NL}, ' '), chr(13), ' ')",
         "create or replace temp macro md_cut(s, n) as case when length(s) > n then left(s, n) || '...' else s end",
     ]
@@ -103,8 +104,7 @@ def plan_routes_sql(decision_columns: set[str]) -> str:
 create or replace temp table plan_routes as
 with entries as (
     select
-        target, symbol, route, cs_state, local_state, reasons, cs_summary, {col("rule")} as rule,
-        {col("cs_stability")} as cs_stability,
+        target, symbol, route, cs_state, cs_summary,
         case
             when symbol is null then json_object(
                 'state', cs_state,
@@ -124,16 +124,15 @@ with entries as (
                 'local_leakage_status', {col("local_leakage_status")},
                 'local_sample_size', {col("local_sample_size", "bigint")}
             )
-        end::varchar as entry_json
+        end::varchar as entry_json,
+        case when symbol is not null then
+            '| ' || md_cell(symbol) || ' | ' || route || ' | ' || coalesce(cs_state, '') || ' | '
+            || coalesce(local_state, '') || ' | ' || md_cell(left(array_to_string(reasons, '; '), 100)) || ' |' || {NL}
+        end as md_row
     from routing_decisions
 )
-select
-    *,
-    row_number() over (partition by target order by symbol nulls first) - 1 as rn,
-    count(symbol) over (partition by target) as n_symbols,
-    bool_or(symbol is null) over (partition by target) as has_cs
-from entries
-order by target, symbol nulls first
+-- built unsorted (in parallel), then sorted once on these narrow columns: every routing file scans this order
+select target, symbol, route, cs_state, cs_summary, entry_json, md_row from entries order by target, symbol nulls first
 """
 
 
@@ -161,55 +160,60 @@ def jobs_summary(key: str) -> str:
     return f"select {key}::varchar, count(*) from plan_jobs group by {key} order by min(job_order)"
 
 
-def jobs_yaml_rows() -> str:
+def jobs_yaml_rows(quote: str) -> str:
     """One YAML block per job, keys sorted like yaml.dump; strings as JSON literals (valid YAML)."""
     excluded = f"'  excluded_features: ' || to_json(excluded_features)::varchar || {NL}"
     return f"""
 select
     '- estimated_samples: ' || coalesce(estimated_samples::varchar, 'null') || {NL} ||
     case when excluded_features is null then '' else {excluded} end ||
-    '  job_id: ' || yaml_str(job_id) || {NL} ||
+    '  job_id: ' || {quote}(job_id) || {NL} ||
     '  metadata: ' || metadata_json::varchar || {NL} ||
     '  model_families: ' || to_json(families)::varchar || {NL} ||
     '  priority: ' || priority::varchar || {NL} ||
-    '  reason: ' || yaml_str(reason) || {NL} ||
-    '  route: ' || yaml_str(route) || {NL} ||
-    '  symbol: ' || yaml_str(symbol) || {NL} ||
-    '  target: ' || yaml_str(target) || {NL} ||
-    '  training_type: ' || yaml_str(training_type) || {NL}
+    '  reason: ' || {quote}(reason) || {NL} ||
+    '  route: ' || {quote}(route) || {NL} ||
+    '  symbol: ' || {quote}(symbol) || {NL} ||
+    '  target: ' || {quote}(target) || {NL} ||
+    '  training_type: ' || {quote}(training_type) || {NL}
 from plan_jobs
 """
 
 
+MD_JOBS_TABLE_HEAD = "| Symbol | Route | Priority | Families | Reason |\n|---|---|---|---|---|\n"
+
+
+def job_targets() -> str:
+    """Per target with jobs (sorted): whether it has a CS job, and its number of symbol jobs."""
+    return (
+        "select target, count(*) filter (where symbol is null) > 0, count(symbol) from plan_jobs "
+        "group by target order by target"
+    )
+
+
 def jobs_markdown_rows() -> str:
-    """`## Training Jobs`: per target (sorted) its CS block and a table of its symbol jobs (reference §5.3)."""
-    fams = "case when len(families) > 3 then array_to_string(families[1:3], ', ') || ' (+' || (len(families) - 3)::varchar || ' more)' else array_to_string(families, ', ') end"
+    """`## Training Jobs` rows by target: the CS block (followed by the symbol table's head when the target has
+    symbol jobs), then one table row per symbol job (reference §5.3)."""
+    fams = (
+        "case when len(families) > 3 then array_to_string(families[1:3], ', ') || ' (+' || (len(families) - 3)::varchar"
+        " || ' more)' else array_to_string(families, ', ') end"
+    )
+    head = MD_JOBS_TABLE_HEAD.replace("\n", "' || chr(10) || '")
     return f"""
-with
-targets as (
-    select target, count(*) filter (where symbol is not null) as n_symbol_jobs from plan_jobs group by target
-),
-parts as (
-    select target, 0 as part, null::varchar as symbol, 0 as ord,
-        {NL} || '### ' || md_cell(target) || {NL} || {NL} as line
-    from targets
-    union all
-    select target, 1, null, job_order,
-        '**Cross-Sectional:**' || {NL} || '- Job ID: `' || md_cell(job_id) || '`' || {NL} ||
-        '- Families: ' || {fams} || {NL} || '- Priority: ' || priority::varchar || {NL} ||
-        '- Reason: ' || md_cell(reason) || {NL} || {NL}
-    from plan_jobs where symbol is null
-    union all
-    select target, 2, null, 0,
-        '| Symbol | Route | Priority | Families | Reason |' || {NL} || '|---|---|---|---|---|' || {NL}
-    from targets where n_symbol_jobs > 0
-    union all
-    select target, 3, symbol, job_order,
-        '| ' || md_cell(symbol) || ' | ' || route || ' | ' || priority::varchar || ' | ' || {fams} || ' | '
-        || md_cell(md_cut(reason, 80)) || ' |' || {NL}
-    from plan_jobs where symbol is not null
-)
-select line from parts order by target, part, symbol, ord
+with n_symbol_jobs as (select target, count(symbol) as n from plan_jobs group by target)
+select
+    j.target,
+    case when j.symbol is null then
+        '**Cross-Sectional:**' || {NL} || '- Job ID: `' || md_cell(j.job_id) || '`' || {NL} ||
+        '- Families: ' || {fams} || {NL} || '- Priority: ' || j.priority::varchar || {NL} ||
+        '- Reason: ' || md_cell(j.reason) || {NL} || {NL} || case when n.n > 0 then '{head}' else '' end
+    else
+        '| ' || md_cell(j.symbol) || ' | ' || j.route || ' | ' || j.priority::varchar || ' | ' || {fams} || ' | '
+        || md_cell(md_cut(j.reason, 80)) || ' |' || {NL}
+    end
+from plan_jobs as j
+inner join n_symbol_jobs as n on j.target = n.target
+order by j.target, j.symbol nulls first
 """
 
 
@@ -218,82 +222,47 @@ select line from parts order by target, part, symbol, ord
 
 # The cross_sectional entry of a target without a CS decision row (the reference's "No CS metrics").
 NO_CS_JSON = '{"state":"DISALLOWED","route":"DISABLED","reason":"No CS metrics"}'
-# Every target's first row closes the previous target; the writer drops this before the first target.
-ROUTES_JSON_CLOSE = "\n      }\n    },"
+
+
+def route_targets() -> str:
+    """Per target (in file order): its CS entry, route, state and summary, and its number of symbol decisions."""
+    return """
+select
+    target,
+    any_value(entry_json) filter (where symbol is null),
+    any_value(route) filter (where symbol is null),
+    any_value(cs_state) filter (where symbol is null),
+    any_value(cs_summary) filter (where symbol is null),
+    count(symbol)
+from plan_routes group by target order by target
+"""
+
+
+def route_target_distribution() -> str:
+    return (
+        "select target, route, count(*) from plan_routes where symbol is not null "
+        "group by target, route order by target, route"
+    )
 
 
 def routes_json_rows() -> str:
-    """`targets` of routing_plan.json, one ordered scan of plan_routes (in (target, symbol) order, CS row first):
-    a target's first row opens it (with its cross_sectional entry), every symbol row adds its entry."""
-    close = ROUTES_JSON_CLOSE.replace("\n", "' || chr(10) || '")
-    return f"""
-select
-    case when rn = 0 then
-        '{close}' || {NL} || '    ' || to_json(target)::varchar || ': {{' || {NL}
-        || '      "cross_sectional": ' || case when symbol is null then entry_json else '{NO_CS_JSON}' end || ','
-        || {NL} || '      "symbols": {{'
-    else '' end
-    || case when symbol is null then '' else
-        case when rn = (case when has_cs then 1 else 0 end) then {NL} else ',' || {NL} end
-        || '        ' || to_json(symbol)::varchar || ': ' || entry_json
-    end
-from plan_routes
-"""
+    """Symbol entries of routing_plan.json, by target: a comma, a newline, the entry (the writer drops the comma
+    of each target's first entry). plan_routes is stored in (target, symbol) order and scanned in it."""
+    return (
+        f"select target, ',' || {NL} || '        ' || to_json(symbol)::varchar || ': ' || entry_json "
+        "from plan_routes where symbol is not null"
+    )
 
 
-ROUTES_JSON_END = "\n      }\n    }"
-
-
-def routes_yaml_rows() -> str:
-    return f"""
-select
-    case when rn = 0 then
-        '  ' || yaml_str(target) || ':' || {NL} || '    cross_sectional: '
-        || case when symbol is null then entry_json else '{NO_CS_JSON}' end || {NL}
-        || '    symbols:' || case when n_symbols = 0 then ' {{}}' else '' end || {NL}
-    else '' end
-    || case when symbol is null then '' else '      ' || yaml_str(symbol) || ': ' || entry_json || {NL} end
-from plan_routes
-"""
+def routes_yaml_rows(quote: str) -> str:
+    return (
+        f"select target, '      ' || {quote}(symbol) || ': ' || entry_json || {NL} "
+        "from plan_routes where symbol is not null"
+    )
 
 
 def routes_markdown_rows() -> str:
-    """`## Summary by Target` of routing_plan.md (reference §4)."""
-    return f"""
-with
-cs as (
-    select target, any_value(cs_state) as cs_state, any_value(route) as route, any_value(cs_summary) as cs_summary
-    from plan_routes where symbol is null group by target
-),
-targets as (select distinct target from plan_routes),
-dist as (
-    select target, string_agg('- ' || route || ': ' || n::varchar, {NL} order by route) as lines
-    from (select target, route, count(*) as n from plan_routes where symbol is not null group by target, route)
-    group by target
-),
-parts as (
-    select t.target, 0 as part, null::varchar as symbol,
-        {NL} || '### ' || md_cell(t.target) || {NL} || {NL} || '**Cross-Sectional:** '
-        || case when cs.route = 'ROUTE_CROSS_SECTIONAL' then 'ENABLED' else 'DISABLED' end
-        || ' (' || coalesce(cs.cs_state, 'DISALLOWED') || ')' || {NL} || md_cell(coalesce(cs.cs_summary, 'No CS metrics'))
-        || {NL} || {NL} as line
-    from targets as t left join cs on t.target = cs.target
-    union all
-    select target, 1, null,
-        '| Symbol | Route | CS State | Local State | Reasons |' || {NL} || '|--------|-------|----------|-------------|---------|'
-        || {NL}
-    from dist
-    union all
-    select target, 2, symbol,
-        '| ' || md_cell(symbol) || ' | ' || route || ' | ' || coalesce(cs_state, '') || ' | ' || coalesce(local_state, '')
-        || ' | ' || md_cell(left(array_to_string(reasons, '; '), 100)) || ' |' || {NL}
-    from plan_routes where symbol is not null
-    union all
-    select target, 3, null, {NL} || '**Route distribution:**' || {NL} || lines || {NL}
-    from dist
-)
-select line from parts order by target, part, symbol
-"""
+    return "select target, md_row from plan_routes where symbol is not null"
 
 
 def routes_digest() -> str:

@@ -100,3 +100,45 @@ def write_partitioned(
         if fh is not None:
             fh.close()
     return keys_written
+
+
+def write_grouped(
+    fh: BinaryIO,
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    groups: list[str],
+    header_for: Callable[[str], bytes],
+    footer_for: Callable[[str], bytes],
+    *,
+    skip_first: int = 0,
+) -> None:
+    """One file, one section per group: `sql` returns (group, text) ordered like `groups` (which lists every group,
+    also those without rows); each section is header, its rows (the first `skip_first` bytes of its first row
+    dropped), footer."""
+    pending = iter(groups)
+    current: str | None = None
+
+    def advance_to(key: str | None) -> None:
+        nonlocal current
+        while True:
+            if current is not None:
+                fh.write(footer_for(current))
+                current = None
+            nxt = next(pending, None)
+            if nxt is None:
+                if key is not None:
+                    raise ValueError(f"row of group {key!r} out of order or not in the group list")
+                return
+            current = nxt
+            fh.write(header_for(nxt))
+            if nxt == key:
+                return
+
+    for batch in _batches(con, sql, None):
+        for start, stop, key in _runs(batch.column(0)):
+            chunk = _span(batch.column(1), start, stop)
+            if key != current:
+                advance_to(key)
+                chunk = chunk[skip_first:]
+            fh.write(chunk)
+    advance_to(None)

@@ -362,7 +362,7 @@ def test_invalid_plan_is_not_published(tmp_path: Path) -> None:
 
 
 def test_hostile_names_stay_inside_their_folders(tmp_path: Path) -> None:
-    targets = ["../../escaped", "a/b", "t\x00nul", "T" * 300, "Aa", "aa", ".hidden"]
+    targets = ["../../escaped", "a/b", "t\x00nul", "T" * 300, "Aa", "aa", ".hidden", "c1\x9fname"]
     symbols = ["../up", "S/L", "s\x00n", "é→", "x" * 300]
     db = build_plan_db(tmp_path / "hostile.duckdb", targets, symbols)
     root = tmp_path / "deep" / "run"
