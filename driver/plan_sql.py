@@ -24,9 +24,20 @@ def _yaml_escape_chain(expr: str) -> str:
     return expr
 
 
+def json_object_sql(pairs: list[tuple[str, str]], raw: frozenset[str] = frozenset()) -> str:
+    """A JSON object text built with one concat(): keys in this order, values through to_json (`raw` keys hold JSON
+    text already). Same bytes as DuckDB's json_object, about a third cheaper on a million rows."""
+    parts = []
+    for i, (key, expr) in enumerate(pairs):
+        parts.append(("'{" if i == 0 else "',") + f'"{key}":' + "'")
+        parts.append(expr if key in raw else f"j({expr})")
+    return "concat(" + ", ".join(parts) + ", '}')" if pairs else "'{}'"
+
+
 def macros_sql() -> list[str]:
     """Temporary macros the queries share."""
     return [
+        "create or replace temp macro j(x) as coalesce(to_json(x)::varchar, 'null')",
         "create or replace temp macro num(x) as case when isnan(x::double) or isinf(x::double) then null else x end",
         "create or replace temp macro yaml_str(s) as case when s is null then 'null' "
         "when regexp_matches(s, '[\\x{7f}-\\x{9f}]') then " + _yaml_escape_chain("to_json(s)::varchar") + " "
@@ -40,7 +51,19 @@ def macros_sql() -> list[str]:
 def plan_jobs_sql(job_columns: set[str], decision_columns: set[str]) -> str:
     """The plan_jobs table: families normalised through family_map, CS metadata with the real sample size."""
     extra = [c for c in OPTIONAL_JOB_METADATA if c in job_columns]
-    extra_meta = "".join(f", '{c}', num_or_str_{c}" for c in extra)
+    extra_meta = [(c, f"num_or_str_{c}") for c in extra]
+    cs_meta = json_object_sql(
+        [("cs_state", "cs_state"), ("sample_size", "estimated_samples"), ("stability", "cs_stability"), *extra_meta]
+    )
+    blocked_meta = json_object_sql([("cs_state", "cs_state"), ("local_state", "local_state"), *extra_meta])
+    symbol_meta = json_object_sql(
+        [
+            ("cs_state", "cs_state"),
+            ("local_state", "local_state"),
+            ("needs_cs_ensemble", "needs_cs_ensemble"),
+            *extra_meta,
+        ]
+    )
     extra_cols = "".join(
         f", {'num(j.' + c + ')' if c.endswith(('_threshold', '_margin')) else 'j.' + c} as num_or_str_{c}"
         for c in extra
@@ -49,7 +72,13 @@ def plan_jobs_sql(job_columns: set[str], decision_columns: set[str]) -> str:
     excluded = (
         "coalesce(j.excluded_features, []::varchar[])" if "excluded_features" in job_columns else "null::varchar[]"
     )
-    excluded_key = ", 'excluded_features', excluded_features" if "excluded_features" in job_columns else ""
+    job_keys = ["job_id", "target", "symbol", "route", "training_type", "model_families", "priority",
+                "estimated_samples", "reason", "metadata"]  # fmt: skip
+    exprs = {"model_families": "families", "metadata": "metadata_json"}
+    pairs = [(k, exprs.get(k, k)) for k in job_keys]
+    if "excluded_features" in job_columns:
+        pairs.append(("excluded_features", "excluded_features"))
+    job_json = json_object_sql(pairs, raw=frozenset({"metadata"}))
     return f"""
 create or replace temp table plan_jobs as
 with
@@ -73,22 +102,15 @@ with_meta as (
     select
         *,
         case
-            when training_type = 'cross_sectional' then
-                json_object('cs_state', cs_state, 'sample_size', estimated_samples, 'stability', cs_stability{extra_meta})
-            when training_type = 'blocked' then json_object('cs_state', cs_state, 'local_state', local_state{extra_meta})
-            else json_object(
-                'cs_state', cs_state, 'local_state', local_state, 'needs_cs_ensemble', needs_cs_ensemble{extra_meta}
-            )
+            when training_type = 'cross_sectional' then {cs_meta}
+            when training_type = 'blocked' then {blocked_meta}
+            else {symbol_meta}
         end as metadata_json
     from base
 )
 select
     *,
-    json_object(
-        'job_id', job_id, 'target', target, 'symbol', symbol, 'route', route, 'training_type', training_type,
-        'model_families', families, 'priority', priority, 'estimated_samples', estimated_samples,
-        'reason', reason, 'metadata', metadata_json{excluded_key}
-    )::varchar as job_json
+    {job_json} as job_json
 from with_meta
 order by job_order
 """
@@ -100,31 +122,45 @@ def plan_routes_sql(decision_columns: set[str]) -> str:
     def col(name: str, cast: str = "varchar") -> str:
         return name if name in decision_columns else f"null::{cast}"
 
+    cs_entry = json_object_sql(
+        [
+            ("state", "cs_state"),
+            (
+                "route",
+                "case when route = 'ROUTE_BLOCKED' or cs_state = 'DISALLOWED' then 'DISABLED' else 'ENABLED' end",
+            ),
+            ("reason", "cs_summary"),
+            ("stability", col("cs_stability")),
+            ("rule", col("rule")),
+            ("score", f"num({col('cs_score', 'double')})"),
+            ("threshold", f"num({col('cs_threshold', 'double')})"),
+            ("margin", f"num({col('cs_margin', 'double')})"),
+            ("sample_size", col("cs_sample_size", "bigint")),
+            ("leakage_status", col("cs_leakage_status")),
+        ]
+    )
+    symbol_entry = json_object_sql(
+        [
+            ("route", "route"),
+            ("cs_state", "cs_state"),
+            ("local_state", "local_state"),
+            ("reason", "reasons"),
+            ("rule", col("rule")),
+            ("local_score", f"num({col('local_score', 'double')})"),
+            ("local_threshold", f"num({col('local_threshold', 'double')})"),
+            ("local_margin", f"num({col('local_margin', 'double')})"),
+            ("local_stability", col("local_stability")),
+            ("local_leakage_status", col("local_leakage_status")),
+            ("local_sample_size", col("local_sample_size", "bigint")),
+        ]
+    )
+
     return f"""
 create or replace temp table plan_routes as
 with entries as (
     select
         target, symbol, route, cs_state, cs_summary,
-        case
-            when symbol is null then json_object(
-                'state', cs_state,
-                'route', case when route = 'ROUTE_BLOCKED' or cs_state = 'DISALLOWED' then 'DISABLED' else 'ENABLED' end,
-                'reason', cs_summary,
-                'stability', {col("cs_stability")}, 'rule', {col("rule")},
-                'score', num({col("cs_score", "double")}), 'threshold', num({col("cs_threshold", "double")}),
-                'margin', num({col("cs_margin", "double")}), 'sample_size', {col("cs_sample_size", "bigint")},
-                'leakage_status', {col("cs_leakage_status")}
-            )
-            else json_object(
-                'route', route, 'cs_state', cs_state, 'local_state', local_state, 'reason', reasons,
-                'rule', {col("rule")},
-                'local_score', num({col("local_score", "double")}),
-                'local_threshold', num({col("local_threshold", "double")}),
-                'local_margin', num({col("local_margin", "double")}), 'local_stability', {col("local_stability")},
-                'local_leakage_status', {col("local_leakage_status")},
-                'local_sample_size', {col("local_sample_size", "bigint")}
-            )
-        end::varchar as entry_json,
+        case when symbol is null then {cs_entry} else {symbol_entry} end as entry_json,
         case when symbol is not null then concat(
             '| ', md_cell(symbol), ' | ', route, ' | ', cs_state, ' | ', local_state, ' | ',
             md_cell(left(array_to_string(reasons, '; '), 100)), e' |\\n'
