@@ -383,3 +383,21 @@ def test_hostile_names_stay_inside_their_folders(tmp_path: Path) -> None:
     assert yaml.safe_load((folder / "training_plan.yaml").read_text())["jobs"] == plan["jobs"]
     routing = json.loads((_routing_dir(root) / "routing_plan.json").read_text())
     assert yaml.safe_load((_routing_dir(root) / "routing_plan.yaml").read_text()) == routing
+
+
+def test_rejected_inputs_and_fingerprint_follow_their_relations(tmp_path: Path) -> None:
+    db = build_plan_db(tmp_path / "plain.duckdb", 1, 2)
+    with duckdb.connect(str(db), read_only=True) as con:
+        export_plan(con, plan_root=tmp_path / "a", project=tmp_path)
+    meta = load_training_plan(tmp_path / "a")["metadata"]
+    assert meta["rejected_inputs"] is None  # no rejected_inputs relation: not recorded, not 0
+    assert meta["inputs_fingerprint"] is None
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table rejected_inputs as select range as i from range(3)")
+        con.execute("create table plan_input_files as select 'run' as input_kind, 'a.json' as path, 'ab' as sha256")
+    with duckdb.connect(str(db), read_only=True) as con:
+        export_plan(con, plan_root=tmp_path / "b", project=tmp_path)
+        con_fp = export_module.inputs_fingerprint(con)
+    meta = load_training_plan(tmp_path / "b")["metadata"]
+    assert meta["rejected_inputs"] == 3
+    assert meta["inputs_fingerprint"] == con_fp == hashlib.sha256(b"a.json\tab").hexdigest()[:16]
