@@ -440,24 +440,16 @@ def write_routing_json(con: duckdb.DuckDBPyConnection, folder: Path, header: Pla
             + f'\n    {json.dumps(name, ensure_ascii=False)}: {{\n      "cross_sectional": {t.cs_json or plan_sql.NO_CS_JSON},'
             + '\n      "symbols": {'
         ).encode()
-        hasher.update(text)
         return text
 
     def foot(name: str) -> bytes:
-        text = (b"\n      }" if targets[name].n_symbols else b"}") + b"\n    }"
-        hasher.update(text)
-        return text
-
-    class _Hashing:
-        def write(self, data: bytes | memoryview) -> None:
-            fh.write(data)
-            hasher.update(data)
+        return (b"\n      }" if targets[name].n_symbols else b"}") + b"\n    }"
 
     with path.open("xb") as fh:
         fh.write(before.encode())
         if targets:
             fh.write(b"{")
-            write_grouped(_Hashing(), con, plan_sql.routes_json_rows(), list(targets), head, foot, skip_first=1)  # type: ignore[arg-type]
+            write_grouped(fh, con, plan_sql.routes_json_rows(), list(targets), head, foot, skip_first=1, hasher=hasher)
             fh.write(b"\n  }")
         else:
             fh.write(b"{}")

@@ -187,10 +187,6 @@ def jobs_by_key_rows(key: str) -> str:
     )
 
 
-def jobs_digest() -> str:
-    return "select sha256(coalesce(string_agg(md5(job_json), '' order by job_order), '')) from plan_jobs"
-
-
 def jobs_summary(key: str) -> str:
     """(key, count) in the order each key first appears in the plan (the reference's insertion order)."""
     return f"select {key}::varchar, count(*) from plan_jobs group by {key} order by min(job_order)"

@@ -111,18 +111,25 @@ def write_grouped(
     footer_for: Callable[[str], bytes],
     *,
     skip_first: int = 0,
+    hasher: Any = None,
 ) -> None:
     """One file, one section per group: `sql` returns (group, text) ordered like `groups` (which lists every group,
     also those without rows); each section is header, its rows (the first `skip_first` bytes of its first row
-    dropped), footer."""
+    dropped), footer. `hasher`, when given, is updated with every byte written."""
     pending = iter(groups)
+
+    def write(data: bytes | memoryview) -> None:
+        fh.write(data)
+        if hasher is not None:
+            hasher.update(data)
+
     current: str | None = None
 
     def advance_to(key: str | None) -> None:
         nonlocal current
         while True:
             if current is not None:
-                fh.write(footer_for(current))
+                write(footer_for(current))
                 current = None
             nxt = next(pending, None)
             if nxt is None:
@@ -130,7 +137,7 @@ def write_grouped(
                     raise ValueError(f"row of group {key!r} out of order or not in the group list")
                 return
             current = nxt
-            fh.write(header_for(nxt))
+            write(header_for(nxt))
             if nxt == key:
                 return
 
@@ -140,5 +147,5 @@ def write_grouped(
             if key != current:
                 advance_to(key)
                 chunk = chunk[skip_first:]
-            fh.write(chunk)
+            write(chunk)
     advance_to(None)

@@ -401,3 +401,28 @@ def test_rejected_inputs_and_fingerprint_follow_their_relations(tmp_path: Path) 
     meta = load_training_plan(tmp_path / "b")["metadata"]
     assert meta["rejected_inputs"] == 3
     assert meta["inputs_fingerprint"] == con_fp == hashlib.sha256(b"a.json\tab").hexdigest()[:16]
+
+
+def test_targets_without_symbols_or_cs_row(tmp_path: Path) -> None:
+    db = build_plan_db(tmp_path / "edge.duckdb", ["lonely", "no_cs"], [])
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "insert into routing_decisions by name select 'no_cs' as target, 'S1' as symbol, 'ROUTE_BLOCKED' as route"
+        )
+        con.execute("delete from routing_decisions where target = 'no_cs' and symbol is null")
+        con.execute("delete from training_jobs where target = 'no_cs'")
+    root = tmp_path / "run"
+    with duckdb.connect(str(db), read_only=True) as con:
+        export_plan(con, plan_root=root, project=tmp_path)
+    routing = json.loads((_routing_dir(root) / "routing_plan.json").read_text())
+    assert routing["targets"]["lonely"]["symbols"] == {}
+    assert routing["targets"]["no_cs"]["cross_sectional"] == {
+        "state": "DISALLOWED",
+        "route": "DISABLED",
+        "reason": "No CS metrics",
+    }
+    assert list(routing["targets"]["no_cs"]["symbols"]) == ["S1"]
+    assert yaml.safe_load((_routing_dir(root) / "routing_plan.yaml").read_text()) == routing
+    md = (_routing_dir(root) / "routing_plan.md").read_text()
+    assert "### lonely\n" in md and "### no_cs\n" in md
+    assert [j["job_id"] for j in load_training_plan(root)["jobs"]] == ["cs_lonely"]
