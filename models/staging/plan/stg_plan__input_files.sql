@@ -1,8 +1,15 @@
--- One row per raw file a build reads: every JSON file under the run directory's targets/*/reproducibility
--- (what the foxml staging models read) and the ready routing_candidates file when one is given, with the
--- SHA-256 of its bytes. Paths are relative to the run directory, so a moved run keeps its fingerprint.
+-- One row per raw file a build reads: the JSON and parquet files under the run directory's
+-- targets/*/reproducibility, globals/run_context.json and globals/target_predictability_rankings.csv (what the
+-- foxml sources read), and the ready routing_candidates file when one is given, with the SHA-256 of its bytes.
+-- Paths are relative to the run directory, so a moved run keeps its fingerprint.
 {%- set run_dir = var('run_dir', env_var('TRAINPLAN_RUN_DIR', '')) -%}
-{%- set candidates_file = env_var('TRAINPLAN_CANDIDATES_FILE', '') %}
+{%- set candidates_file = var('candidates_file', env_var('TRAINPLAN_CANDIDATES_FILE', '')) -%}
+{%- set run_globs = [
+    run_dir ~ '/targets/*/reproducibility/**/*.json',
+    run_dir ~ '/targets/*/reproducibility/**/*.parquet',
+    run_dir ~ '/globals/run_context.json',
+    run_dir ~ '/globals/target_predictability_rankings.csv',
+] %}
 
 with
 
@@ -13,7 +20,7 @@ run_files as (
             'run' as input_kind,
             replace(filename, {{ sql_string(run_dir ~ '/') }}, '') as path,
             sha256(content) as sha256
-        from read_blob({{ sql_string(run_dir ~ '/targets/*/reproducibility/**/*.json') }})
+        from read_blob({{ sql_string_list(run_globs) }})
     {% else %}
         select
             'run' as input_kind,
