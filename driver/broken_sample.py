@@ -21,6 +21,7 @@ from driver.candidates_format import SCHEMA, reference_rows
 from driver.sample import (
     BASE_TIME,
     SampleOptions,
+    _cohort_id,
     _metadata,
     _symbol_names,
     _tr_metrics,
@@ -33,7 +34,10 @@ BROKEN_OPTIONS = {"targets": 2, "symbols": 3, "seed": 11}
 LATER = BASE_TIME + timedelta(days=1)
 T5, T60 = "fwd_ret_5m", "fwd_ret_60m"
 # The sample's older target-ranking cohort of a target (its name sorts last; reference §1.6b #3)
-OLD_COHORT = f"cs_2025Q3_{universe_sig(_symbol_names(BROKEN_OPTIONS['symbols']))}_min_cs3_max1000_v1_ffffffff"
+RUN_UNIVERSE = universe_sig(_symbol_names(BROKEN_OPTIONS["symbols"]))
+OLD_COHORT = f"cs_2025Q3_{RUN_UNIVERSE}_min_cs3_max1000_v1_ffffffff"
+# fwd_ret_60m's intended target-ranking cohort: its metrics.parquet is truncated, its metrics.json stays readable
+T60_RANKING_COHORT = _cohort_id("cs", RUN_UNIVERSE, 3, f"{T60}|TR")
 
 # (path under the run directory, a fragment of the problem rejected_inputs reports for it)
 BROKEN_CASES: list[tuple[str, str]] = [
@@ -72,6 +76,10 @@ BROKEN_CASES: list[tuple[str, str]] = [
         "not a list",
     ),
     (f"targets/{T60}/reproducibility/CROSS_SECTIONAL/cohort={OLD_COHORT}/metadata.json", "malformed JSON"),
+    (
+        f"targets/{T60}/reproducibility/CROSS_SECTIONAL/cohort={T60_RANKING_COHORT}/metrics.parquet",
+        "not a readable parquet",
+    ),
     (f"targets/{T60}/reproducibility/feature_importance_snapshots/replicate/broken/broken.json", "malformed JSON"),
     ("targets/broken_target/reproducibility/CROSS_SECTIONAL/cohort=cs_broken_only/metrics.json", "malformed JSON"),
     ("targets/broken_target/", "target folder with nothing readable"),
@@ -195,6 +203,8 @@ def generate_broken_run(out: Path, policy: dict[str, Any]) -> Path:
         },
     )
     (_scope(root, T60, None) / f"cohort={OLD_COHORT}" / "metadata.json").write_text("{", encoding="utf-8")
+    parquet = _scope(root, T60, None) / f"cohort={T60_RANKING_COHORT}" / "metrics.parquet"
+    parquet.write_bytes(parquet.read_bytes()[:100])
     snapshot = root / "targets" / T60 / "reproducibility" / "feature_importance_snapshots" / "replicate" / "broken"
     snapshot.mkdir(parents=True)
     (snapshot / "broken.json").write_text('{"target": "fwd_ret_60m", "features": [', encoding="utf-8")

@@ -12,6 +12,8 @@ from driver.rejects import fail_on_rejects, fetch_rejects
 from driver.run_dir import check_run_dir
 from driver.settings import Settings, SettingsError
 
+PARQUET_MAGIC = b"PAR1"
+
 
 @dataclass(frozen=True)
 class RefreshResult:
@@ -27,11 +29,21 @@ def check_inputs(settings: Settings) -> None:
         raise SettingsError("give either --run-dir DIR or --candidates FILE, not both (a build reads one of them)")
     if settings.run_dir is not None:
         check_run_dir(settings.run_dir)
-    if settings.candidates_file is not None and not settings.candidates_file.is_file():
-        raise SettingsError(
-            f"{settings.candidates_file}: no such file; expected a routing_candidates.parquet as the reference "
-            "writes it (globals/routing/routing_candidates.parquet)"
-        )
+    if settings.candidates_file is not None:
+        check_candidates_file(settings.candidates_file)
+
+
+def check_candidates_file(path: Path) -> None:
+    """A ready candidates file must exist and be a parquet file (PAR1 magic at both ends)."""
+    expected = "expected a routing_candidates.parquet as the reference writes it (globals/routing/)"
+    if not path.is_file():
+        raise SettingsError(f"{path}: no such file; {expected}")
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        handle.seek(max(0, path.stat().st_size - 4))
+        tail = handle.read(4)
+    if path.stat().st_size < 12 or head != PARQUET_MAGIC or tail != PARQUET_MAGIC:
+        raise SettingsError(f"{path}: not a parquet file; {expected}")
 
 
 def refresh(settings: Settings, strict: bool = False) -> RefreshResult:

@@ -118,3 +118,39 @@
     from {{ cte }}
     where is_valid_json and not is_object
 {% endmacro %}
+
+{#-
+    readable_parquet_rows_as_json(pattern): like rows_as_json for a glob of parquet files, but a file that is not a
+    parquet file (no PAR1 magic at both ends: truncated, empty or garbage) does not fail the build: it becomes one
+    row with a null doc, to be reported. The readable files are listed at run time and read by name.
+-#}
+{% macro readable_parquet_rows_as_json(pattern) %}
+    {% set magic_ok = "size >= 12 and left(hex(content), 8) = hex('PAR1'::blob) and right(hex(content), 8) = hex('PAR1'::blob)" %}
+    {% set files = [] %}
+    {% if files_exist(pattern) %}
+        {% set found = run_query("select filename from read_blob(" ~ sql_string(pattern) ~ ") where " ~ magic_ok ~ " order by filename") %}
+        {% for row in found.rows %}{% do files.append(sql_string(row[0])) %}{% endfor %}
+    {% endif %}
+    {% if files %}
+        select
+            src.filename as source_file,
+            row_number() over (partition by src.filename) as source_row,
+            to_json(src) as doc
+        from read_parquet([{{ files | join(', ') }}], filename = true, union_by_name = true) as src
+    {% else %}
+        select
+            null::varchar as source_file,
+            null::bigint as source_row,
+            null::json as doc
+        limit 0
+    {% endif %}
+    {% if files_exist(pattern) %}
+        union all
+        select
+            filename as source_file,
+            null::bigint as source_row,
+            null::json as doc
+        from read_blob({{ sql_string(pattern) }})
+        where not ({{ magic_ok }})
+    {% endif %}
+{% endmacro %}

@@ -157,3 +157,11 @@ def test_missing_candidates_file_is_a_clear_error(tmp_path: Path) -> None:
     settings = make_settings(candidates_file=tmp_path / "none.parquet", out_dir=tmp_path, db_path=tmp_path / "d.db")
     with pytest.raises(SettingsError, match=r"none\.parquet: no such file; expected a routing_candidates\.parquet"):
         refresh(settings)
+
+
+def test_a_candidates_file_that_is_not_parquet_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "routing_candidates.parquet"
+    bad.write_text("[]", encoding="utf-8")
+    settings = make_settings(candidates_file=bad, out_dir=tmp_path, db_path=tmp_path / "d.db")
+    with pytest.raises(SettingsError, match=r"routing_candidates\.parquet: not a parquet file"):
+        refresh(settings)

@@ -37,13 +37,13 @@
     {'when': "score_json_type not in ('NULL', 'DOUBLE', 'BIGINT', 'UBIGINT')",
      'problem': "'key auc is ' || score_json_type || ' ' || score_text || ', not a number'",
      'expected': "'the cohort score as a finite number'"},
-    {'when': "score_json_type in ('DOUBLE', 'BIGINT', 'UBIGINT') and not isfinite(score)",
+    {'when': "score_json_type in ('DOUBLE', 'BIGINT', 'UBIGINT') and not " ~ is_finite('score'),
      'problem': "'key auc is ' || score_text",
      'expected': "'the cohort score as a finite number (not NaN or infinite)'"},
     {'when': "is_object and sample_size_key is null",
      'problem': "'no sample size: none of n_effective, n_effective_cs, n_samples, sample_size'",
      'expected': sample_keys},
-    {'when': "sample_size_key is not null and not coalesce(isfinite(cohort_sample_size) and cohort_sample_size >= 0, false)",
+    {'when': "sample_size_key is not null and not coalesce(" ~ is_finite('cohort_sample_size') ~ " and cohort_sample_size >= 0, false)",
      'problem': "'key ' || sample_size_key || ' is not a non-negative finite number'",
      'expected': sample_keys},
     {'when': "stage = 'TARGET_RANKING' and task_type is null",
@@ -66,7 +66,7 @@
     {'when': "target is null",
      'problem': "'missing target'",
      'expected': "'a target name in every row'"},
-    {'when': "score is null or not isfinite(score)",
+    {'when': "score is null or not " ~ is_finite('score'),
      'problem': "'score is ' || coalesce(score_text, 'missing')",
      'expected': "'a finite number (the reference writes a row only when it found a score)'"},
     {'when': "sample_size_json_type not in ('NULL', 'DOUBLE', 'BIGINT', 'UBIGINT') or sample_size < 0",
@@ -184,10 +184,30 @@ metrics_checked as (
 
 metrics_problems as (
 
-    {{ json_shape_problems(
-        'metrics_checked', "metrics.json", 'a JSON object with target, stage, auc and n_effective (reference §1.3a)',
-        target='target_dir', symbol='symbol'
-    ) }}
+    select
+        source_file,
+        null::bigint as source_row,
+        artifact,
+        target_dir as target,
+        symbol,
+        case file_format
+            when 'parquet' then 'not a readable parquet file (empty, truncated or not parquet)'
+            else 'malformed JSON: the file does not parse'
+        end as problem,
+        'a JSON object (or one-row parquet) with target, stage, auc and n_effective (reference §1.3a)' as expected
+    from metrics_checked
+    where not is_valid_json
+    union all
+    select
+        source_file,
+        null::bigint as source_row,
+        artifact,
+        target_dir as target,
+        symbol,
+        'not a JSON object' as problem,
+        'a JSON object with target, stage, auc and n_effective (reference §1.3a)' as expected
+    from metrics_checked
+    where is_valid_json and not is_object
     {%- for check in metric_checks %}
         union all
         select
@@ -219,6 +239,7 @@ twin_mismatches as (
             and parquet_side.file_format = 'parquet'
     where
         json_side.is_object
+        and parquet_side.is_object
         and (
             json_side.target is distinct from parquet_side.target
             or json_side.stage is distinct from parquet_side.stage
@@ -306,7 +327,7 @@ confidence_problems as (
     from confidences
     where
         auc_json_type is not null and auc_json_type != 'NULL'
-        and not coalesce(isfinite(auc) and auc_json_type in ('DOUBLE', 'BIGINT', 'UBIGINT'), false)
+        and not coalesce({{ is_finite('auc') }} and auc_json_type in ('DOUBLE', 'BIGINT', 'UBIGINT'), false)
 
 ),
 

@@ -1,11 +1,12 @@
 -- One row per cohort metrics.parquet (the one-row mirror of metrics.json): the same columns as
--- stg_foxml__cohort_metrics. Each row is turned into a JSON document so a column one file lacks is a null key.
+-- stg_foxml__cohort_metrics. Each row is turned into a JSON document so a column one file lacks is a null key;
+-- a file that is not a readable parquet file is one row with a null document (reported, not a failed build).
+-- depends_on: {{ source('foxml', 'cohort_metrics_parquet') }}
 with
 
 source as (
 
-    {%- set pattern = foxml_run_dir() ~ '/targets/*/reproducibility/**/cohort=*/metrics.parquet' %}
-    {{ rows_as_json(source('foxml', 'cohort_metrics_parquet'), pattern) }}
+    {{ readable_parquet_rows_as_json(foxml_run_dir() ~ '/targets/*/reproducibility/**/cohort=*/metrics.parquet') }}
 
 ),
 
