@@ -61,7 +61,12 @@ cs_jobs as (
         cast(null as varchar) as local_state,
         cast(null as boolean) as needs_cs_ensemble,
         cs_failed_model_families as failed_model_families,
-        semantics
+        semantics,
+        rule,
+        cs_threshold,
+        cs_margin,
+        cast(null as double) as local_threshold,
+        cast(null as double) as local_margin
     from decisions
     where symbol is null and cs_state != 'DISALLOWED'
 
@@ -82,7 +87,12 @@ symbol_jobs as (
         local_state,
         route = 'ROUTE_BOTH' as needs_cs_ensemble,
         local_failed_model_families as failed_model_families,
-        semantics
+        semantics,
+        rule,
+        cs_threshold,
+        cs_margin,
+        local_threshold,
+        local_margin
     from decisions
     where symbol is not null and has_symbol_job
 
@@ -124,7 +134,12 @@ final as (
             order by jobs.priority desc, jobs.target asc, jobs.symbol asc nulls first
         ) as job_order,
         jobs.failed_model_families,
-        jobs.semantics
+        jobs.semantics,
+        jobs.rule,
+        jobs.cs_threshold,
+        jobs.cs_margin,
+        jobs.local_threshold,
+        jobs.local_margin
     from jobs
     cross join policy
     left join excluded_by_scope
