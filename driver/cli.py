@@ -80,6 +80,8 @@ def sample(
     targets: Annotated[int, typer.Option(min=1, help="Number of targets.")] = 6,
     symbols: Annotated[int, typer.Option(min=1, help="Number of symbols.")] = 12,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
+    snapshots: Annotated[int, typer.Option(min=1, help="Importance snapshots per stability scope.")] = 3,
+    snapshot_features: Annotated[int, typer.Option(min=20, help="Features per importance snapshot.")] = 40,
     policy: Annotated[Path | None, typer.Option("--policy", help="Policy whose thresholds place the scores.")] = None,
 ) -> None:
     """Write a deterministic FoxML-layout run directory."""
@@ -89,7 +91,17 @@ def sample(
     except EXPECTED_ERRORS as err:
         _fail(console, err)
     doc = yaml.safe_load(settings.policy_path.read_text(encoding="utf-8"))
-    path = generate_sample(SampleOptions(out=out, targets=targets, symbols=symbols, seed=seed), doc)
+    path = generate_sample(
+        SampleOptions(
+            out=out,
+            targets=targets,
+            symbols=symbols,
+            seed=seed,
+            snapshots=snapshots,
+            snapshot_features=snapshot_features,
+        ),
+        doc,
+    )
     console.print(f"wrote {path}")
 
 
