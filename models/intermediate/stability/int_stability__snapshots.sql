@@ -128,7 +128,8 @@ final as (
         ) as signature_set,
         replicate_key,
         train_seed,
-        is_valid_json and target is not null and (lane = 'cross_sectional' or symbol is not null) as is_in_scope,
+        coalesce(is_valid_json and target is not null and (lane = 'cross_sectional' or symbol is not null), false)
+            as is_in_scope,
         case
             when not is_valid_json then 'not valid JSON'
             when target is null then 'no target'
