@@ -5,9 +5,11 @@
     n_discordant = the inversions of `value` read in `order_by` order; Kendall's tau-b is then
     1 - 4 * n_discordant / (n_items * (n_items - 1)).
     A self-join over row pairs is quadratic per partition; adapters implement it in O(n log n) instead.
+    The dispatchers below fall back to the DuckDB form when there is no adapter (sqlfluff renders without one).
 -#}
 {% macro discordant_pair_counts(relation, partition_by, order_by, value) %}
-    {{- return(adapter.dispatch('discordant_pair_counts')(relation, partition_by, order_by, value)) -}}
+    {%- set impl = adapter.dispatch('discordant_pair_counts') if adapter is defined else duckdb__discordant_pair_counts -%}
+    {{- return(impl(relation, partition_by, order_by, value)) -}}
 {% endmacro %}
 
 {% macro default__discordant_pair_counts(relation, partition_by, order_by, value) %}
@@ -49,7 +51,8 @@
     are plain columns of the same row.
 -#}
 {% macro list_elements(list_column, element_name, position_name) %}
-    {{- return(adapter.dispatch('list_elements')(list_column, element_name, position_name)) -}}
+    {%- set impl = adapter.dispatch('list_elements') if adapter is defined else duckdb__list_elements -%}
+    {{- return(impl(list_column, element_name, position_name)) -}}
 {% endmacro %}
 
 {% macro default__list_elements(list_column, element_name, position_name) %}
@@ -70,7 +73,8 @@
     its first occurrence), order preserved.
 -#}
 {% macro list_first_occurrences(list_column) %}
-    {{- return(adapter.dispatch('list_first_occurrences')(list_column)) -}}
+    {%- set impl = adapter.dispatch('list_first_occurrences') if adapter is defined else duckdb__list_first_occurrences -%}
+    {{- return(impl(list_column)) -}}
 {% endmacro %}
 
 {% macro default__list_first_occurrences(list_column) %}
@@ -90,7 +94,8 @@
 {#- list_head_intersection_size(a, a_length, b, b_length): elements common to the first a_length of list a and the
     first b_length of list b; both lists without nulls or repeats. -#}
 {% macro list_head_intersection_size(a, a_length, b, b_length) %}
-    {{- return(adapter.dispatch('list_head_intersection_size')(a, a_length, b, b_length)) -}}
+    {%- set impl = adapter.dispatch('list_head_intersection_size') if adapter is defined else duckdb__list_head_intersection_size -%}
+    {{- return(impl(a, a_length, b, b_length)) -}}
 {% endmacro %}
 
 {% macro default__list_head_intersection_size(a, a_length, b, b_length) %}
@@ -105,7 +110,8 @@
 
 {#- list_head_distinct_count(list_column, k): distinct non-null elements among the first k of the list. -#}
 {% macro list_head_distinct_count(list_column, k) %}
-    {{- return(adapter.dispatch('list_head_distinct_count')(list_column, k)) -}}
+    {%- set impl = adapter.dispatch('list_head_distinct_count') if adapter is defined else duckdb__list_head_distinct_count -%}
+    {{- return(impl(list_column, k)) -}}
 {% endmacro %}
 
 {% macro default__list_head_distinct_count(list_column, k) %}

@@ -11,7 +11,6 @@ import itertools
 import math
 import os
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ import duckdb
 import numpy as np
 from scipy.stats import kendalltau
 
+from driver.dbt_runner import dbt_executable, dbt_paths
 from driver.settings import project_dir
 
 MODELS = [
@@ -75,20 +75,7 @@ def compile_stability_models(work: Path) -> dict[str, str]:
     }
     project = project_dir()
     proc = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "compile",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-            "--select",
-            " ".join(MODELS),
-        ],
+        [dbt_executable(), "compile", *dbt_paths(project, work), "--select", " ".join(MODELS)],
         cwd=project,
         env=env,
         capture_output=True,
