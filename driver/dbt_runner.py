@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,8 +79,15 @@ def _error_lines(log: str) -> str:
     return "\n".join(keep[-40:]) or log[-4000:]
 
 
-def run_dbt_build(settings: Settings, extra_args: list[str] | None = None) -> DbtResult:
-    """dbt build into `<db>.building`; on success it atomically replaces the database file."""
+def run_dbt_build(
+    settings: Settings,
+    extra_args: list[str] | None = None,
+    before_replace: Callable[[Path], None] | None = None,
+) -> DbtResult:
+    """dbt build into `<db>.building`; on success it atomically replaces the database file.
+
+    `before_replace(building)` may veto the new database by raising: the old one then stays in place.
+    """
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     building = settings.db_path.with_name(settings.db_path.name + ".building")
     for stale in (building, building.with_name(building.name + ".wal")):
@@ -100,5 +108,11 @@ def run_dbt_build(settings: Settings, extra_args: list[str] | None = None) -> Db
         raise DbtBuildError(
             f"dbt build failed (exit {proc.returncode}); the previous plan is unchanged.\n{_error_lines(log)}"
         )
+    if before_replace is not None:
+        try:
+            before_replace(building)
+        except BaseException:
+            building.unlink(missing_ok=True)
+            raise
     os.replace(building, settings.db_path)
     return DbtResult(db_path=settings.db_path, log=log)

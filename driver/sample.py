@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from driver.candidates_format import write_reference_candidates
 
 BASE_TIME = datetime(2026, 1, 5, 10, 0, 0)
 RUN_ID = "intelligent_output_20260105_100000"
@@ -276,9 +279,16 @@ class SampleOptions:
     seed: int = 7
     snapshot_features: int = 40
     snapshots: int = 3  # importance snapshots per stability scope
+    # Newer FoxML layout (reference §1.7): reproducibility/stage=<STAGE>/<VIEW>/[symbol=<S>/]universe=<sig>/cohort=<id>/
+    staged_layout: bool = False
+    # Names instead of the defaults (e.g. dotted, dashed or unicode names; a '/' in a target is sanitised in its folder).
+    target_names: tuple[str, ...] = ()
+    symbol_names: tuple[str, ...] = ()
 
 
-def _target_specs(n: int) -> list[TargetSpec]:
+def _target_specs(n: int, names: tuple[str, ...] = ()) -> list[TargetSpec]:
+    if names:
+        return [TargetSpec(name, "REGRESSION", "default", "strong", "stable") for name in names]
     specs = list(SAMPLE_TARGETS[:n])
     bands = ["strong", "weak", "dis", "strong", "small"]
     tiers = [("m", 1, "short"), ("h", 60, "long"), ("d", 1440, "very_long")]
@@ -291,7 +301,9 @@ def _target_specs(n: int) -> list[TargetSpec]:
     return specs
 
 
-def _symbol_names(n: int) -> list[str]:
+def _symbol_names(n: int, names: tuple[str, ...] = ()) -> list[str]:
+    if names:
+        return list(names)
     return DEFAULT_SYMBOLS[:n] + [f"SYM{i:04d}" for i in range(max(0, n - len(DEFAULT_SYMBOLS)))]
 
 
@@ -299,9 +311,11 @@ def generate_sample(opts: SampleOptions, policy: dict[str, Any]) -> Path:
     """Write a FoxML-layout run directory under ``opts.out``; return its path."""
     rng = random.Random(opts.seed)
     root = opts.out
-    symbols = _symbol_names(opts.symbols)
+    symbols = _symbol_names(opts.symbols, opts.symbol_names)
     run_usig = universe_sig(symbols)
-    specs = _target_specs(opts.targets)
+    specs = _target_specs(opts.targets, opts.target_names)
+    cohort = _cohort_placer(opts.staged_layout)
+    candidates: list[dict[str, Any]] = []
 
     _write_json(
         root / "globals" / "run_context.json",
@@ -339,47 +353,29 @@ def generate_sample(opts: SampleOptions, policy: dict[str, Any]) -> Path:
         # An older target-ranking cohort whose name sorts last: the latest must be picked by time, not name.
         old_id = "cs_2025Q3_" + run_usig + "_min_cs3_max1000_v1_ffffffff"
         old_ts = t0 - timedelta(days=1)
-        _write_metrics(
-            cs_dir / f"cohort={old_id}",
-            _tr_metrics(spec.name, round(cs_score - 0.4, 4), spec.task_type, cs_n, "OK", old_ts),
-        )
+        old_dir = cohort(repro, "TARGET_RANKING", "CROSS_SECTIONAL", None, run_usig, old_id)
+        _write_metrics(old_dir, _tr_metrics(spec.name, round(cs_score - 0.4, 4), spec.task_type, cs_n, "OK", old_ts))
         _write_json(
-            cs_dir / f"cohort={old_id}" / "metadata.json",
+            old_dir / "metadata.json",
             _metadata(old_id, "TARGET_RANKING", "CROSS_SECTIONAL", spec.name, symbols, cs_n, old_ts),
         )
         tr_id = _cohort_id("cs", run_usig, 3, f"{spec.name}|TR")
-        _write_metrics(cs_dir / f"cohort={tr_id}", _tr_metrics(spec.name, cs_score, spec.task_type, cs_n, cs_flag, t0))
+        tr_dir = cohort(repro, "TARGET_RANKING", "CROSS_SECTIONAL", None, run_usig, tr_id)
+        _write_metrics(tr_dir, _tr_metrics(spec.name, cs_score, spec.task_type, cs_n, cs_flag, t0))
         _write_json(
-            cs_dir / f"cohort={tr_id}" / "metadata.json",
+            tr_dir / "metadata.json",
             _metadata(tr_id, "TARGET_RANKING", "CROSS_SECTIONAL", spec.name, symbols, cs_n, t0),
         )
+        candidates.append(_candidate(spec.name, None, cs_score, cs_n, spec.task_type))
         fs_id = _cohort_id("cs", run_usig, 3, f"{spec.name}|FS")
         fs_ts = t0 + timedelta(minutes=5)
-        _write_metrics(cs_dir / f"cohort={fs_id}", _fs_metrics(spec.name, cs_n, len(FAMILIES), fs_ts, rng))
+        fs_dir = cohort(repro, "FEATURE_SELECTION", "CROSS_SECTIONAL", None, run_usig, fs_id)
+        _write_metrics(fs_dir, _fs_metrics(spec.name, cs_n, len(FAMILIES), fs_ts, rng))
         _write_json(
-            cs_dir / f"cohort={fs_id}" / "metadata.json",
+            fs_dir / "metadata.json",
             _metadata(fs_id, "FEATURE_SELECTION", "CROSS_SECTIONAL", spec.name, symbols, cs_n, fs_ts),
         )
-        _write_json(
-            cs_dir / "target_confidence.json",
-            {
-                "target": spec.name,
-                "boruta_confirmed_count": 3,
-                "boruta_tentative_count": 2,
-                "boruta_rejected_count": 40,
-                "boruta_used": True,
-                "n_models_available": 6,
-                "n_models_successful": 6,
-                "model_coverage_ratio": 1.0,
-                "auc": cs_score,
-                "max_score": round(cs_score + 0.02, 4),
-                "mean_strong_score": cs_score,
-                "agreement_ratio": 0.3,
-                "score_tier": "MEDIUM",
-                "confidence": "MEDIUM",
-                "low_confidence_reason": None,
-            },
-        )
+        _write_json(cs_dir / "target_confidence.json", _confidence(spec.name, cs_score))
         snap_dir = repro / "feature_importance_snapshots" / "replicate"
         for snap in _snapshots(
             spec.name,
@@ -394,6 +390,7 @@ def generate_sample(opts: SampleOptions, policy: dict[str, Any]) -> Path:
             _write_json(snap_dir / snap["replicate_key"] / f"{snap['strict_key']}.json", snap)
         if t_idx == 0:
             _write_quarantine(cs_dir / "feature_quarantine", spec.name, "CROSS_SECTIONAL", "ALL", t0)
+            _write_legacy_snapshots(repro, spec.name, run_usig, t0, rng, opts.snapshot_features)
 
         for s_idx, sym in enumerate(symbols):
             band = SYMBOL_BANDS[(s_idx + t_idx) % len(SYMBOL_BANDS)]
@@ -405,16 +402,19 @@ def generate_sample(opts: SampleOptions, policy: dict[str, Any]) -> Path:
             sdir = repro / "SYMBOL_SPECIFIC" / f"symbol={sym}"
             ts = t0 + timedelta(seconds=10 + s_idx)
             sy_tr = _cohort_id("sy", sym_usig, 1, f"{spec.name}|{sym}|TR")
-            _write_metrics(sdir / f"cohort={sy_tr}", _tr_metrics(spec.name, score, spec.task_type, n, flag, ts))
+            sy_tr_dir = cohort(repro, "TARGET_RANKING", "SYMBOL_SPECIFIC", sym, sym_usig, sy_tr)
+            _write_metrics(sy_tr_dir, _tr_metrics(spec.name, score, spec.task_type, n, flag, ts))
             _write_json(
-                sdir / f"cohort={sy_tr}" / "metadata.json",
+                sy_tr_dir / "metadata.json",
                 _metadata(sy_tr, "TARGET_RANKING", "SYMBOL_SPECIFIC", spec.name, [sym], n, ts),
             )
+            candidates.append(_candidate(spec.name, sym, score, n, spec.task_type))
             sy_fs = _cohort_id("sy", sym_usig, 1, f"{spec.name}|{sym}|FS")
             n_ok = 0 if (band == "strong" and s_idx == 9) else len(FAMILIES) - (s_idx % 2)
-            _write_metrics(sdir / f"cohort={sy_fs}", _fs_metrics(spec.name, n, n_ok, ts + timedelta(minutes=5), rng))
+            sy_fs_dir = cohort(repro, "FEATURE_SELECTION", "SYMBOL_SPECIFIC", sym, sym_usig, sy_fs)
+            _write_metrics(sy_fs_dir, _fs_metrics(spec.name, n, n_ok, ts + timedelta(minutes=5), rng))
             _write_json(
-                sdir / f"cohort={sy_fs}" / "metadata.json",
+                sy_fs_dir / "metadata.json",
                 _metadata(
                     sy_fs,
                     "FEATURE_SELECTION",
@@ -438,6 +438,7 @@ def generate_sample(opts: SampleOptions, policy: dict[str, Any]) -> Path:
                 _write_json(snap_dir / snap["replicate_key"] / f"{snap['strict_key']}.json", snap)
             if t_idx == 0 and s_idx in (0, 3):
                 _write_quarantine(sdir / "feature_quarantine", spec.name, "SYMBOL_SPECIFIC", sym, ts)
+            _write_json(sdir / "target_confidence.json", _confidence(spec.name, score))
 
         _write_json(
             tdir / "metrics" / "latest_ref.json",
@@ -481,7 +482,77 @@ def generate_sample(opts: SampleOptions, policy: dict[str, Any]) -> Path:
     for rank, row in enumerate(ranking_rows, start=1):
         writer.writerow({"rank": rank, **row})
     (root / "globals" / "target_predictability_rankings.csv").write_text(buf.getvalue(), encoding="utf-8")
+    write_reference_candidates(candidates, root / "globals" / "routing", BASE_TIME + timedelta(hours=1))
     return root
+
+
+def _cohort_placer(staged: bool) -> Callable[[Path, str, str, str | None, str, str], Path]:
+    """The cohort folder of a scope: the HEAD layout, or the newer stage=/universe= layout (reference §1.7)."""
+
+    def place(repro: Path, stage: str, view: str, symbol: str | None, usig: str, cohort_id: str) -> Path:
+        scope = Path(view) if symbol is None else Path(view) / f"symbol={symbol}"
+        if staged:
+            return repro / f"stage={stage}" / scope / f"universe={usig}" / f"cohort={cohort_id}"
+        return repro / scope / f"cohort={cohort_id}"
+
+    return place
+
+
+def _candidate(target: str, symbol: str | None, score: float, n: int, task_type: str) -> dict[str, Any]:
+    """The intended routing candidate of a scope (its latest target-ranking cohort), in the reference's row shape."""
+    return {
+        "target": target,
+        "symbol": symbol,
+        "mode": "CROSS_SECTIONAL",
+        "score": score,
+        "sample_size": n,
+        "task_type": task_type,
+        "metric_name": "R²" if task_type == "REGRESSION" else "ROC-AUC",
+        "model_status": None if symbol is None else "OK",
+    }
+
+
+def _confidence(target: str, score: float) -> dict[str, Any]:
+    """target_confidence.json (reference §1.3d); like the reference it carries no sample_size."""
+    return {
+        "target": target,
+        "boruta_confirmed_count": 3,
+        "boruta_tentative_count": 2,
+        "boruta_rejected_count": 40,
+        "boruta_used": True,
+        "n_models_available": 6,
+        "n_models_successful": 6,
+        "model_coverage_ratio": 1.0,
+        "auc": score,
+        "max_score": round(score + 0.02, 4),
+        "mean_strong_score": score,
+        "agreement_ratio": 0.3,
+        "score_tier": "MEDIUM",
+        "confidence": "MEDIUM",
+        "low_confidence_reason": None,
+    }
+
+
+def _write_legacy_snapshots(
+    repro: Path, target: str, run_usig: str, t0: datetime, rng: random.Random, n_features: int
+) -> None:
+    """Snapshots in the legacy layout <target>/<method>/<run_id>.json (reference §1.4): no replicate signatures,
+    a method (catboost) and universe that belong to no routing scope, so they are read but change no decision."""
+    base = repro / "feature_importance_snapshots" / sanitize_target_dir(target) / "catboost"
+    for i, features in enumerate(_feature_lists("stable", n_features, rng)):
+        run_id = hashlib.sha256(f"legacy|{target}|{i}".encode()).hexdigest()[:32]
+        _write_json(
+            base / f"{run_id}.json",
+            {
+                "target": target,
+                "method": "catboost",
+                "universe_sig": run_usig,
+                "run_id": run_id,
+                "created_at": _iso(t0 - timedelta(days=2, minutes=-10 * i)),
+                "features": features,
+                "importances": [round(1.0 - j / (len(features) + 1), 6) for j in range(len(features))],
+            },
+        )
 
 
 def _write_quarantine(qdir: Path, target: str, view: str, symbol: str, ts: datetime) -> None:

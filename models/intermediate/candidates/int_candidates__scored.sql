@@ -1,5 +1,8 @@
--- One candidate per (target, symbol): the skill score and sample size from the latest cohort of the
--- policy's score stage, and the successful model families from the latest feature-selection cohort.
+{{ config(materialized="table") }}
+
+-- One candidate per (target, symbol) that has an accepted cohort: the skill score and sample size from the
+-- latest cohort of the policy's score stage (null when the scope has none), and the successful model families
+-- from the latest feature-selection cohort.
 with
 
 cohorts as (
@@ -11,6 +14,15 @@ cohorts as (
 policy as (
 
     select * from {{ ref('routing_policy') }}
+
+),
+
+scopes as (
+
+    select distinct
+        target,
+        symbol
+    from cohorts
 
 ),
 
@@ -37,23 +49,28 @@ selection_cohorts as (
 candidates as (
 
     select
-        score_cohorts.target,
-        score_cohorts.symbol,
-        case when score_cohorts.symbol is null then 'CROSS_SECTIONAL' else 'SYMBOL_SPECIFIC' end as mode,
+        scopes.target,
+        scopes.symbol,
+        case when scopes.symbol is null then 'CROSS_SECTIONAL' else 'SYMBOL_SPECIFIC' end as mode,
         score_cohorts.score,
-        score_cohorts.cohort_sample_size::bigint as sample_size,
+        cast(score_cohorts.cohort_sample_size as bigint) as sample_size,
         score_cohorts.task_type,
         score_cohorts.metric_name,
-        score_cohorts.stage as score_stage,
+        policy.score_stage,
         score_cohorts.cohort_id,
         score_cohorts.source_file,
         score_cohorts.recency as cohort_recorded_at,
-        selection_cohorts.n_successful_families::integer as n_successful_families
-    from score_cohorts
+        cast(selection_cohorts.n_successful_families as integer) as n_successful_families
+    from scopes
+    cross join policy
+    left join score_cohorts
+        on
+            scopes.target = score_cohorts.target
+            and scopes.symbol is not distinct from score_cohorts.symbol
     left join selection_cohorts
         on
-            score_cohorts.target = selection_cohorts.target
-            and score_cohorts.symbol is not distinct from selection_cohorts.symbol
+            scopes.target = selection_cohorts.target
+            and scopes.symbol is not distinct from selection_cohorts.symbol
 
 )
 

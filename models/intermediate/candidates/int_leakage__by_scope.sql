@@ -1,44 +1,45 @@
--- Leakage status per (target, symbol) scope from the target-ranking leakage_flag of the scope's latest cohort.
+-- Leakage status per (target, symbol) scope: the most severe status of its evidence (BLOCKED, then SUSPECT,
+-- then SAFE); the reason lists every piece of evidence.
 with
 
-cohorts as (
+evidence as (
 
-    select * from {{ ref('int_cohorts__latest') }}
-
-),
-
-flag_statuses as (
-
-    select * from {{ ref('leakage_flag_statuses') }}
-
-),
-
-ranking_cohorts as (
-
-    select
-        target,
-        symbol,
-        leakage_flag
-    from cohorts
-    where stage = 'TARGET_RANKING'
+    select * from {{ ref('int_leakage__evidence') }}
 
 ),
 
 scoped as (
 
     select
-        ranking_cohorts.target,
-        ranking_cohorts.symbol,
-        ranking_cohorts.leakage_flag,
-        coalesce(flag_statuses.leakage_status, 'UNKNOWN') as leakage_status,
-        case
-            when ranking_cohorts.leakage_flag is null then 'no leakage_flag in the target-ranking cohort'
-            else 'target-ranking leakage_flag=' || ranking_cohorts.leakage_flag
-        end as leakage_reason
-    from ranking_cohorts
-    left join flag_statuses
-        on ranking_cohorts.leakage_flag = flag_statuses.leakage_flag
+        target,
+        symbol,
+        max(case when evidence_source = 'cohort' then leakage_flag end) as cohort_flag,
+        max(case when evidence_source = 'rankings_csv' then leakage_flag end) as rankings_flag,
+        max(severity) as severity,
+        string_agg(
+            evidence_source || ' ' || leakage_flag || ' -> ' || leakage_status, '; '
+            order by severity desc, evidence_source asc, leakage_flag asc
+        ) as leakage_reason
+    from evidence
+    group by target, symbol
+
+),
+
+final as (
+
+    select
+        target,
+        symbol,
+        coalesce(cohort_flag, rankings_flag) as leakage_flag,
+        case severity
+            when 3 then 'BLOCKED'
+            when 2 then 'SUSPECT'
+            when 1 then 'SAFE'
+            else 'UNKNOWN'
+        end as leakage_status,
+        leakage_reason
+    from scoped
 
 )
 
-select * from scoped
+select * from final

@@ -1,9 +1,16 @@
--- Features a scope must not train on: the confirmed quarantine of the scope (symbol null = cross-sectional).
+-- Features a scope must not train on: the confirmed quarantine of the scope (symbol null = cross-sectional),
+-- from files without a problem.
 with
 
 confirmed as (
 
     select * from {{ ref('stg_foxml__confirmed_quarantines') }}
+
+),
+
+problems as (
+
+    select * from {{ ref('int_inputs__problems') }}
 
 ),
 
@@ -17,8 +24,11 @@ scoped as (
         source_file
     from confirmed
     where
-        is_valid_json
-        and feature is not null
+        feature is not null
+        and not exists (
+            select 1 from problems
+            where problems.source_file = confirmed.source_file
+        )
 
 )
 

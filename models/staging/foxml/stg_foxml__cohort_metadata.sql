@@ -22,15 +22,18 @@ renamed as (
     select
         source_file,
         replace(source_file, '/metadata.json', '/metrics.json') as metrics_file,
+        regexp_replace(source_file, '/[^/]+$', '') as cohort_folder,
         cohort_dir,
         doc is not null as is_valid_json,
+        coalesce(json_type(doc) = 'OBJECT', false) as is_object,
         doc ->> '$.cohort_id' as cohort_id,
-        upper(doc ->> '$.stage') as stage,
-        upper(doc ->> '$.view') as view,
+        upper(trim(doc ->> '$.stage')) as stage,
+        upper(trim(doc ->> '$.view')) as view,
         doc ->> '$.target' as target,
         doc ->> '$.universe_sig' as universe_sig,
         try_cast(doc ->> '$.n_effective' as double) as n_effective,
         try_cast(doc ->> '$.n_symbols' as integer) as n_symbols,
+        doc ->> '$.created_at' as created_at_text,
         try_cast(doc ->> '$.created_at' as timestamp) as created_at
     from parsed
 

@@ -1,0 +1,120 @@
+{#- foxml_run_dir(): the run directory dbt reads — dbt var run_dir, else env TRAINPLAN_RUN_DIR ('' = none). -#}
+{% macro foxml_run_dir() %}
+    {{- return(var('run_dir', env_var('TRAINPLAN_RUN_DIR', ''))) -}}
+{% endmacro %}
+
+{#- candidates_file(): the ready routing_candidates.parquet — dbt var candidates_file, else env
+    TRAINPLAN_CANDIDATES_FILE ('' = read the run directory instead). -#}
+{% macro candidates_file() %}
+    {{- return(var('candidates_file', env_var('TRAINPLAN_CANDIDATES_FILE', ''))) -}}
+{% endmacro %}
+
+{#- files_exist(pattern): true when the glob matches at least one file at run time (false while parsing). -#}
+{% macro files_exist(pattern) %}
+    {% if not execute or not pattern %}
+        {{ return(false) }}
+    {% endif %}
+    {% set found = run_query("select count(*) from glob(" ~ sql_string(pattern) ~ ")") %}
+    {{ return(found.rows[0][0] > 0) }}
+{% endmacro %}
+
+{#-
+    rows_as_json(relation, pattern): every row of a columnar source (read_parquet / read_csv with filename=true)
+    as (source_file, row_number, doc json), so a column missing from a file is a null key rather than a
+    binder error. read_parquet and read_csv fail on a glob that matches nothing, unlike read_text: when
+    `pattern` matches no file the relation is not read at all and the select is empty.
+-#}
+{% macro rows_as_json(relation, pattern) %}
+    {% if files_exist(pattern) %}
+        select
+            src.filename as source_file,
+            row_number() over (partition by src.filename) as source_row,
+            to_json(src) as doc
+        from {{ relation }} as src
+    {% else %}
+        select
+            null::varchar as source_file,
+            null::bigint as source_row,
+            null::json as doc
+        limit 0
+    {% endif %}
+{% endmacro %}
+
+{#-
+    cohort_metrics_columns(): the select list shared by the metrics.json and metrics.parquet staging models, over
+    a CTE with `source_file`, `file_format` and `doc` (json). Path parts come from the file path: target folder,
+    optional stage= segment (§1.7), view, symbol=, optional universe=, cohort=.
+-#}
+{% macro cohort_metrics_columns() %}
+        source_file,
+        file_format,
+        regexp_replace(source_file, '/[^/]+$', '') as cohort_folder,
+        nullif(path_parts.target_dir, '') as target_dir,
+        upper(nullif(path_parts.stage_dir, '')) as path_stage,
+        nullif(path_parts.view, '') as view,
+        nullif(path_parts.symbol, '') as symbol,
+        nullif(path_parts.universe, '') as universe_dir,
+        nullif(path_parts.cohort_id, '') as cohort_id,
+        doc is not null as is_valid_json,
+        coalesce(json_type(doc) = 'OBJECT', false) as is_object,
+        doc ->> '$.target' as target,
+        json_type(doc, '$.target') as target_json_type,
+        upper(trim(doc ->> '$.stage')) as stage,
+        doc ->> '$.metric_name' as metric_name,
+        upper(trim(doc ->> '$.task_type')) as task_type,
+        try_cast(doc ->> '$.auc' as double) as score,
+        json_type(doc, '$.auc') as score_json_type,
+        doc ->> '$.auc' as score_text,
+        try_cast(doc ->> '$.n_effective' as double) as n_effective,
+        try_cast(doc ->> '$.n_effective_cs' as double) as n_effective_cs,
+        try_cast(doc ->> '$.n_samples' as double) as n_samples,
+        try_cast(doc ->> '$.sample_size' as double) as sample_size,
+        case
+            when coalesce(json_type(doc, '$.n_effective'), 'NULL') != 'NULL' then 'n_effective'
+            when coalesce(json_type(doc, '$.n_effective_cs'), 'NULL') != 'NULL' then 'n_effective_cs'
+            when coalesce(json_type(doc, '$.n_samples'), 'NULL') != 'NULL' then 'n_samples'
+            when coalesce(json_type(doc, '$.sample_size'), 'NULL') != 'NULL' then 'sample_size'
+        end as sample_size_key,
+        try_cast(doc ->> '$.n_successful_families' as double) as n_successful_families,
+        upper(trim(doc ->> '$.leakage_flag')) as leakage_flag,
+        doc ->> '$.timestamp' as timestamp_text,
+        try_cast(doc ->> '$.timestamp' as timestamp) as recorded_at
+{% endmacro %}
+
+{#- cohort_metrics_path_parts(path): the path parts of a cohort metrics file, as a struct (see cohort_metrics_columns). -#}
+{% macro cohort_metrics_path_parts(path) %}
+    regexp_extract(
+        {{ path }},
+        '/targets/([^/]+)/reproducibility/(?:stage=([^/]+)/)?(CROSS_SECTIONAL|SYMBOL_SPECIFIC)/'
+        || '(?:symbol=([^/]+)/)?(?:universe=([^/]+)/)?cohort=([^/]+)/metrics\.(?:json|parquet)$',
+        ['target_dir', 'stage_dir', 'view', 'symbol', 'universe', 'cohort_id']
+    )
+{% endmacro %}
+
+{#-
+    json_shape_problems(cte, artifact, expected, target='target', symbol='null'): the two problems every JSON
+    artifact can have — it does not parse, or it is not an object — as rows of int_inputs__problems.
+-#}
+{% macro json_shape_problems(cte, artifact, expected, target='target', symbol='null') %}
+    select distinct
+        source_file,
+        null::bigint as source_row,
+        '{{ artifact }}' as artifact,
+        {{ target }} as target,
+        {{ symbol }} as symbol,
+        'malformed JSON: the file does not parse' as problem,
+        '{{ expected }}' as expected
+    from {{ cte }}
+    where not is_valid_json
+    union all
+    select distinct
+        source_file,
+        null::bigint as source_row,
+        '{{ artifact }}' as artifact,
+        {{ target }} as target,
+        {{ symbol }} as symbol,
+        'not a JSON object' as problem,
+        '{{ expected }}' as expected
+    from {{ cte }}
+    where is_valid_json and not is_object
+{% endmacro %}

@@ -1,0 +1,50 @@
+{{ config(materialized="table") }}
+
+-- The cohort metrics files that passed every check of int_inputs__problems, one per cohort folder: the
+-- parquet when it was accepted (the reference treats it as canonical, §1.3a), else the JSON.
+with
+
+cohort_metrics as (
+
+    select * from {{ ref('int_cohorts__metrics') }}
+
+),
+
+problems as (
+
+    select * from {{ ref('int_inputs__problems') }}
+
+),
+
+accepted as (
+
+    select cohort_metrics.*
+    from cohort_metrics
+    where not exists (
+            select 1 from problems
+            where problems.source_file = cohort_metrics.source_file
+        )
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by cohort_folder
+            order by case file_format when 'parquet' then 0 else 1 end
+        ) as format_rank
+    from accepted
+
+),
+
+one_per_cohort as (
+
+    select * exclude (format_rank)
+    from ranked
+    where format_rank = 1
+
+)
+
+select * from one_per_cohort

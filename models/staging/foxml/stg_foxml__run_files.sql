@@ -1,0 +1,39 @@
+-- Every file under the run's targets/ folder, with the scope folder it sits in: the input of the folder-level
+-- checks (a symbol folder without cohorts, a target folder with nothing readable).
+with
+
+source as (
+
+    select * from {{ source('foxml', 'run_files') }}
+
+),
+
+parsed as (
+
+    select
+        file as source_file,
+        regexp_extract(file, '/targets/([^/]+)/', 1) as target_dir,
+        regexp_extract(file, '^(.*/targets/[^/]+)/', 1) as target_folder,
+        regexp_extract(
+            file, '^(.*/targets/[^/]+/reproducibility/(?:stage=[^/]+/)?SYMBOL_SPECIFIC/symbol=[^/]+)/', 1
+        ) as symbol_folder,
+        regexp_extract(file, '/SYMBOL_SPECIFIC/symbol=([^/]+)/', 1) as symbol,
+        regexp_matches(file, '/cohort=[^/]+/metrics\.(json|parquet)$') as is_cohort_metrics
+    from source
+
+),
+
+renamed as (
+
+    select
+        source_file,
+        nullif(target_dir, '') as target_dir,
+        nullif(target_folder, '') as target_folder,
+        nullif(symbol_folder, '') as symbol_folder,
+        nullif(symbol, '') as symbol,
+        is_cohort_metrics
+    from parsed
+
+)
+
+select * from renamed
