@@ -38,3 +38,31 @@ def print_summary(con: duckdb.DuckDBPyConnection, console: Console) -> None:
     console.print(table)
     total_jobs = con.execute("select count(*) from training_jobs").fetchone()[0]
     console.print(f"targets: {targets} (cross-sectional enabled: {cs_enabled}); jobs: {total_jobs}")
+
+
+def plan_totals(plan: dict) -> dict:
+    """Totals of a written plan: jobs by route, type, priority and target (in the plan's order)."""
+    totals: dict[str, dict[str, int]] = {"route": {}, "training_type": {}, "priority": {}, "target": {}}
+    for job in plan.get("jobs") or []:
+        for key, counts in totals.items():
+            value = str(job.get(key))
+            counts[value] = counts.get(value, 0) + 1
+    return totals
+
+
+def print_plan_summary(plan: dict, console: Console) -> None:
+    meta = plan.get("metadata") or {}
+    console.print(
+        f"plan {meta.get('plan_id', '?')} generated {meta.get('generated_at', '?')} (run {meta.get('run_id', '?')}, "
+        f"commit {meta.get('git_commit', '?')}, config {meta.get('config_hash', '?')})"
+    )
+    totals = plan_totals(plan)
+    for key, title in (("route", "jobs by route"), ("training_type", "jobs by type"), ("priority", "jobs by priority")):
+        table = Table(title=title)
+        table.add_column(key)
+        table.add_column("jobs", justify="right")
+        for value, n in totals[key].items():
+            table.add_row(value, str(n))
+        console.print(table)
+    targets = totals["target"]
+    console.print(f"targets with jobs: {len(targets)}; jobs: {sum(targets.values())}")

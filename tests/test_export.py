@@ -1,15 +1,15 @@
-"""Export helpers: the config hash and the all-or-nothing swap of a plan folder."""
+"""Export helpers: the config hash, and the plan store's publication of a plan set."""
 
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 from pathlib import Path
 
 import pytest
 
-from driver import export
-from driver.export import config_hash, write_plan_dir
+from driver.export import config_hash
+from driver.plan_store import CURRENT, staged_plan
 
 
 def test_config_hash_is_first_8_hex_of_raw_bytes(tmp_path: Path) -> None:
@@ -24,31 +24,27 @@ def test_config_hash_unknown_when_unreadable(tmp_path: Path) -> None:
     assert config_hash(tmp_path / "missing.yaml") == "unknown"
 
 
-def test_write_plan_dir_replaces_whole_folder(tmp_path: Path) -> None:
-    dest = tmp_path / "globals" / "training_plan"
-    write_plan_dir(dest, {"a.json": {"v": 1}, "b.json": {"v": 1}})
-    write_plan_dir(dest, {"a.json": {"v": 2}})
-    assert sorted(p.name for p in dest.iterdir()) == ["a.json"]
-    assert json.loads((dest / "a.json").read_text()) == {"v": 2}
-    assert [p.name for p in dest.parent.iterdir()] == ["training_plan"]
+def test_staged_plan_publishes_both_folders_together(tmp_path: Path) -> None:
+    globals_dir = tmp_path / "globals"
+    for version in ("1", "2"):
+        with staged_plan(globals_dir, ("routing_plan", "training_plan")) as staging:
+            (staging / "routing_plan" / "r.json").write_text(version)
+            (staging / "training_plan" / "t.json").write_text(version)
+            if version == "1":
+                (staging / "training_plan" / "only_in_1.json").write_text(version)
+        assert (globals_dir / "routing_plan" / "r.json").read_text() == version
+        assert (globals_dir / "training_plan" / "t.json").read_text() == version
+    assert not (globals_dir / "training_plan" / "only_in_1.json").exists()
+    current = os.readlink(globals_dir / CURRENT)
+    assert sorted(p.name for p in globals_dir.iterdir()) == sorted([CURRENT, current, "routing_plan", "training_plan"])
 
 
-def test_failed_write_leaves_previous_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    dest = tmp_path / "training_plan"
-    write_plan_dir(dest, {"a.json": {"v": 1}, "b.json": {"v": 1}})
-
-    real_dumps = json.dumps
-    calls = {"n": 0}
-
-    def failing_dumps(obj, **kw):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise OSError("disk full")
-        return real_dumps(obj, **kw)
-
-    monkeypatch.setattr(export.json, "dumps", failing_dumps)
-    with pytest.raises(OSError, match="disk full"):
-        write_plan_dir(dest, {"a.json": {"v": 2}, "b.json": {"v": 2}})
-    assert json.loads((dest / "a.json").read_text()) == {"v": 1}
-    assert json.loads((dest / "b.json").read_text()) == {"v": 1}
-    assert [p.name for p in tmp_path.iterdir()] == ["training_plan"]
+def test_staged_plan_discards_on_error(tmp_path: Path) -> None:
+    globals_dir = tmp_path / "globals"
+    with staged_plan(globals_dir, ("training_plan",)) as staging:
+        (staging / "training_plan" / "t.json").write_text("old")
+    with pytest.raises(RuntimeError, match="boom"), staged_plan(globals_dir, ("training_plan",)) as staging:
+        (staging / "training_plan" / "t.json").write_text("new")
+        raise RuntimeError("boom")
+    assert (globals_dir / "training_plan" / "t.json").read_text() == "old"
+    assert len([p for p in globals_dir.iterdir() if p.name.startswith(".plan-") and not p.is_symlink()]) == 1

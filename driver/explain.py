@@ -1,0 +1,190 @@
+"""`trainplan explain TARGET [SYMBOL]`: the evidence and rules behind a decision, as dbt recorded them.
+
+Everything shown is read from the database (`int_routing__lane_signals` when present, `routing_decisions`,
+`training_jobs`); the comparisons shown per rule restate the recorded values and thresholds, and the state, rule
+and route shown as decided are dbt's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from driver.database import fetch_dicts
+from driver.export import relation_columns
+
+LANE_SIGNALS = "int_routing__lane_signals"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    target: str
+    symbol: str | None
+    decision: dict[str, Any]
+    lanes: list[dict[str, Any]]  # CS lane, then the symbol lane (lane_signals or candidate rows)
+    jobs: list[dict[str, Any]]
+    symbol_routes: list[tuple[str, int]]
+
+
+def _scope(symbol: str | None) -> str:
+    return "symbol is null" if symbol is None else "symbol = ?"
+
+
+def _rows(con: duckdb.DuckDBPyConnection, relation: str, target: str, symbol: str | None) -> list[dict[str, Any]]:
+    params = [target] if symbol is None else [target, symbol]
+    return fetch_dicts(con, f"select * from {relation} where target = ? and {_scope(symbol)}", params)
+
+
+def explain(con: duckdb.DuckDBPyConnection, target: str, symbol: str | None) -> Explanation | None:
+    """The decision for (target, symbol), or the target's CS decision; None when the database has no such row."""
+    decision = _rows(con, "routing_decisions", target, symbol)
+    if not decision:
+        return None
+    lane_rel = LANE_SIGNALS if relation_columns(con, LANE_SIGNALS) else "routing_candidates"
+    lanes = _rows(con, lane_rel, target, None) + ([] if symbol is None else _rows(con, lane_rel, target, symbol))
+    jobs = _rows(con, "training_jobs", target, symbol)
+    routes = []
+    if symbol is None:
+        routes = con.execute(
+            "select route, count(*) from routing_decisions where target = ? and symbol is not null "
+            "group by route order by route",
+            [target],
+        ).fetchall()
+    return Explanation(target, symbol, decision[0], lanes, jobs, [(r, int(n)) for r, n in routes])
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "[]"
+    return str(value)
+
+
+def _holds(ok: bool | None) -> str:
+    return "—" if ok is None else ("[green]holds[/]" if ok else "[red]fails[/]")
+
+
+def _ge(a: Any, b: Any) -> bool | None:
+    return None if a is None or b is None else a >= b
+
+
+def _checks(lane: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """(rule, value, threshold, margin, holds) in the order the lane's rules are evaluated."""
+    score, stab = lane.get("score"), lane.get("stability")
+    allow, exp_allow = lane.get("stability_allowlist") or [], lane.get("experimental_allowed_stabilities") or []
+
+    def margin(thr: Any) -> str:
+        return _fmt(None if score is None or thr is None else score - thr)
+
+    leak_blocks = bool(lane.get("block_on_leakage")) and lane.get("leakage_status") == "BLOCKED"
+    rows = [
+        _minimum("sample_size ≥ minimum", lane.get("sample_size"), lane.get("min_sample_size")),
+        (
+            "leakage not BLOCKED",
+            f"{_fmt(lane.get('leakage_status'))} ({_fmt(lane.get('leakage_reason'))})",
+            f"block_on_leakage={_fmt(lane.get('block_on_leakage'))}",
+            "",
+            _holds(not leak_blocks),
+        ),
+        _minimum(
+            "successful families ≥ minimum",
+            lane.get("n_successful_families"),
+            lane.get("require_min_successful_families"),
+        ),
+    ]
+    lane_on = bool(lane.get("enable_experimental_lane"))
+    for label, thr, allowed, enabled in (
+        ("STRONG: score ≥ strong, stability allowed", lane.get("strong_threshold"), allow, True),
+        ("WEAK_BUT_OK: score ≥ min, stability allowed", lane.get("min_threshold"), allow, True),
+        (
+            f"EXPERIMENTAL: lane {'on' if lane_on else 'off'}, score ≥ experimental, stability allowed",
+            lane.get("experimental_threshold"),
+            exp_allow,
+            lane_on,
+        ),
+    ):
+        passes = _ge(score, thr)
+        rows.append(
+            (
+                label,
+                f"{_fmt(score)} / {_fmt(stab)}",
+                f"{_fmt(thr)} / {_fmt(allowed)}",
+                margin(thr),
+                _holds(None if passes is None else enabled and passes and stab in allowed),
+            )
+        )
+    return rows
+
+
+def _minimum(label: str, value: Any, minimum: Any) -> tuple[str, str, str, str, str]:
+    return (label, _fmt(value), _fmt(minimum), "", _holds(_ge(value, minimum)))
+
+
+def print_explanation(ex: Explanation, console: Console) -> None:
+    scope = f"{ex.target} / {ex.symbol}" if ex.symbol is not None else f"{ex.target} (cross-sectional)"
+    console.print(f"[bold]{scope}[/]")
+    for lane in ex.lanes:
+        name = "cross-sectional lane" if lane.get("symbol") is None else f"symbol lane ({lane['symbol']})"
+        table = Table(title=f"{name}: rules in evaluation order")
+        for col in ("rule", "value", "threshold", "margin", "check"):
+            table.add_column(col)
+        for row in _checks(lane):
+            table.add_row(*row)
+        console.print(table)
+        evidence = Table(title=f"{name}: evidence", show_header=False)
+        for key in (
+            "task_type",
+            "horizon_tier",
+            "stability",
+            "stability_reason",
+            "stability_n_snapshots",
+            "stability_mean_overlap",
+            "stability_std_overlap",
+            "stability_mean_tau",
+            "stability_std_tau",
+            "leakage_status",
+            "leakage_reason",
+            "failed_model_families",
+            "score_stage",
+            "cohort_id",
+            "source_file",
+        ):
+            if key in lane:
+                evidence.add_row(key, _fmt(lane[key]))
+        console.print(evidence)
+        if "lane_rule" in lane:
+            console.print(
+                f"decided: rule [bold]{lane['lane_rule']}[/] → state [bold]{lane.get('signal_state')}[/] "
+                f"(threshold {_fmt(lane.get('held_threshold'))}, margin {_fmt(lane.get('margin'))})"
+            )
+    d = ex.decision
+    final = Table(title="decision", show_header=False)
+    for key in (
+        "route",
+        "rule",
+        "cs_state",
+        "local_state",
+        "cs_threshold",
+        "cs_margin",
+        "local_threshold",
+        "local_margin",
+        "semantics",
+    ):
+        if key in d and (d[key] is not None or key in ("route", "rule")):
+            final.add_row(key, _fmt(d[key]))
+    final.add_row("reason", "; ".join(d.get("reasons") or []) or _fmt(d.get("cs_summary")))
+    console.print(final)
+    if ex.jobs:
+        for job in ex.jobs:
+            console.print(f"job: {job['job_id']} ({job['route']}, priority {job['priority']})")
+    else:
+        console.print("job: none for this scope")
+    if ex.symbol_routes:
+        console.print("symbol routes: " + ", ".join(f"{r} {n}" for r, n in ex.symbol_routes))

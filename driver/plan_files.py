@@ -1,0 +1,56 @@
+"""Finding and loading a written plan (the reference consumer's names, shared/reference §6)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+MASTER = "master_training_plan.json"
+MIRROR = "training_plan.json"
+
+
+class PlanNotFound(FileNotFoundError):
+    """No readable training plan where one was expected."""
+
+
+def training_plan_dir(path: Path) -> Path:
+    """The training_plan folder for a plan file, a training_plan folder, a globals/ folder or a run/output root."""
+    if path.is_file():
+        return path.parent
+    for candidate in (path, path / "training_plan", path / "globals" / "training_plan"):
+        if (candidate / MASTER).is_file() or (candidate / MIRROR).is_file():
+            return candidate
+    raise PlanNotFound(f"no {MASTER} at {path} (nor in {path}/globals/training_plan)")
+
+
+def routing_plan_dir(path: Path) -> Path:
+    return training_plan_dir(path).parent / "routing_plan"
+
+
+def load_training_plan(path: Path) -> dict[str, Any]:
+    """The master plan (a JSON object); falls back to the mirror when the master is missing or unreadable."""
+    if path.is_file():
+        files = [path]
+    else:
+        folder = training_plan_dir(path)
+        files = [folder / MASTER, folder / MIRROR]
+    errors = []
+    for file in files:
+        try:
+            doc = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            errors.append(f"{file}: {err}")
+            continue
+        if isinstance(doc, dict):
+            return doc
+        errors.append(f"{file}: expected a JSON object, found {type(doc).__name__}")
+    raise PlanNotFound("no readable training plan: " + "; ".join(errors))
+
+
+def load_routing_plan(path: Path) -> dict[str, Any] | None:
+    """routing_plan.json beside the training plan, or None when it was not written."""
+    file = routing_plan_dir(path) / "routing_plan.json"
+    if not file.is_file():
+        return None
+    return json.loads(file.read_text(encoding="utf-8"))

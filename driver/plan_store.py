@@ -1,0 +1,113 @@
+"""Publishing a plan's folders as one set, atomically: a reader sees the previous plan or the new one, never a mix.
+
+Layout under `<root>/globals/` (relative links, so the run directory can be moved or copied):
+
+    .plan-<token>/routing_plan/...      one complete plan per folder; the token is unique per export
+    .plan-<token>/training_plan/...
+    .plan-current -> .plan-<token>      the published plan: replaced by one rename(2), the only commit point
+    routing_plan  -> .plan-current/routing_plan
+    training_plan -> .plan-current/training_plan
+
+An export writes every file into a fresh `.plan-<token>` beside the destination, then replaces the `.plan-current`
+link. A failure or a kill before that rename leaves the previous plan current and whole (the half-written folder is
+removed by the next export); after it the new plan is complete. Because every export writes a whole new folder,
+files of targets or symbols that no longer exist cannot survive. A `routing_plan/` or `training_plan/` that is a
+real folder (a plan the reference wrote) is exchanged for the link with renameat2(RENAME_EXCHANGE) where the
+system has it, else moved aside first (that one-time conversion has a short window without the folder).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CURRENT = ".plan-current"
+PLAN_PREFIX = ".plan-"
+
+
+def _fresh_token() -> str:
+    return secrets.token_hex(6)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return rc == 0
+
+
+def _replace_with_link(path: Path, target: str) -> None:
+    """Make `path` a symlink to `target`, atomically when `path` is absent or already a link."""
+    if path.is_symlink() and os.readlink(path) == target:
+        return
+    tmp = path.with_name(f"{PLAN_PREFIX}link-{_fresh_token()}")
+    os.symlink(target, tmp)
+    if path.is_symlink() or not path.exists():
+        os.replace(tmp, path)
+        return
+    # a real folder from an earlier writer: exchange it for the link, then remove it
+    if _exchange(tmp, path):
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    aside = path.with_name(f"{PLAN_PREFIX}legacy-{_fresh_token()}")
+    os.replace(path, aside)
+    os.replace(tmp, path)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def current_plan_dir(globals_dir: Path) -> Path | None:
+    link = globals_dir / CURRENT
+    return globals_dir / os.readlink(link) if link.is_symlink() else None
+
+
+def publish(globals_dir: Path, staging: Path, folders: tuple[str, ...]) -> None:
+    """Make `staging` (a `.plan-<token>` folder inside globals_dir) the current plan, then remove older ones."""
+    tmp = globals_dir / f"{PLAN_PREFIX}link-{_fresh_token()}"
+    os.symlink(staging.name, tmp)
+    os.replace(tmp, globals_dir / CURRENT)  # the commit point
+    for folder in folders:
+        _replace_with_link(globals_dir / folder, f"{CURRENT}/{folder}")
+    remove_stale(globals_dir)
+
+
+def remove_stale(globals_dir: Path) -> None:
+    """Remove plan folders that are not current: earlier plans and leftovers of failed or killed exports."""
+    current = current_plan_dir(globals_dir)
+    for entry in globals_dir.iterdir():
+        if not entry.name.startswith(PLAN_PREFIX) or entry.name == CURRENT:
+            continue
+        if current is not None and entry.name == current.name:
+            continue
+        if entry.is_symlink() or entry.is_file():
+            entry.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+@contextmanager
+def staged_plan(globals_dir: Path, folders: tuple[str, ...]) -> Iterator[Path]:
+    """A fresh folder to write the plan's folders into; published as a set on success, removed on error."""
+    globals_dir.mkdir(parents=True, exist_ok=True)
+    staging = globals_dir / f"{PLAN_PREFIX}{_fresh_token()}"
+    staging.mkdir()
+    for folder in folders:
+        (staging / folder).mkdir()
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    publish(globals_dir, staging, folders)

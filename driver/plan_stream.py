@@ -1,0 +1,151 @@
+"""Streaming DuckDB query results into files without building Python objects per row.
+
+A query returns its text already formatted (one row = one chunk of the file, separators included); the rows
+arrive as Arrow record batches and the bytes of each batch's string buffer are written as they are. Memory stays
+at one batch whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+BATCH_ROWS = 65_536
+
+
+def _offsets(arr: pa.Array) -> memoryview:
+    code = "q" if pa.types.is_large_string(arr.type) else "i"
+    return memoryview(arr.buffers()[1]).cast("B").cast(code)
+
+
+def _span(arr: pa.Array, start: int, stop: int) -> memoryview:
+    """The raw UTF-8 bytes of rows [start, stop) of a string array (nulls count as empty)."""
+    offsets = _offsets(arr)
+    data = arr.buffers()[2]
+    if data is None:
+        return memoryview(b"")
+    lo, hi = offsets[arr.offset + start], offsets[arr.offset + stop]
+    return memoryview(data)[lo:hi]
+
+
+def _batches(con: duckdb.DuckDBPyConnection, sql: str, params: list | None) -> Iterator[pa.RecordBatch]:
+    reader = con.execute(sql, params or []).to_arrow_reader(BATCH_ROWS)
+    for batch in reader:
+        if batch.num_rows:
+            yield batch
+
+
+def write_rows(
+    fh: BinaryIO, con: duckdb.DuckDBPyConnection, sql: str, *, skip_first: int = 0, hasher: Any = None
+) -> int:
+    """Write the single text column of `sql`, in order; the first `skip_first` bytes are dropped. Returns rows.
+
+    `hasher` (a hashlib object), when given, is updated with every byte written."""
+    rows = 0
+    for batch in _batches(con, sql, None):
+        chunk = _span(batch.column(0), 0, batch.num_rows)
+        if rows == 0 and skip_first:
+            chunk = chunk[skip_first:]
+        fh.write(chunk)
+        if hasher is not None:
+            hasher.update(chunk)
+        rows += batch.num_rows
+    return rows
+
+
+def _runs(keys: pa.Array) -> Iterator[tuple[int, int, str]]:
+    """(start, stop, key) of the runs of equal keys in a batch."""
+    change = pc.indices_nonzero(pc.not_equal(keys[1:], keys[:-1])).to_pylist() if len(keys) > 1 else []
+    starts = [0] + [i + 1 for i in change]
+    stops = [*starts[1:], len(keys)]
+    for start, stop in zip(starts, stops, strict=True):
+        yield start, stop, keys[start].as_py()
+
+
+def write_partitioned(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    path_for: Callable[[str], Path],
+    header_for: Callable[[str], bytes],
+    footer: bytes,
+    *,
+    skip_first: int = 0,
+) -> list[str]:
+    """One file per key: `sql` returns (key, text) sorted by key; returns the keys written, in order."""
+    keys_written: list[str] = []
+    fh: BinaryIO | None = None
+    current: str | None = None
+    try:
+        for batch in _batches(con, sql, None):
+            for start, stop, key in _runs(batch.column(0)):
+                chunk = _span(batch.column(1), start, stop)
+                if fh is None or key != current:
+                    if fh is not None:
+                        fh.write(footer)
+                        fh.close()
+                    fh = path_for(key).open("xb")
+                    current = key
+                    keys_written.append(key)
+                    fh.write(header_for(key))
+                    chunk = chunk[skip_first:]
+                fh.write(chunk)
+        if fh is not None:
+            fh.write(footer)
+    finally:
+        if fh is not None:
+            fh.close()
+    return keys_written
+
+
+def write_grouped(
+    fh: BinaryIO,
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    groups: list[str],
+    header_for: Callable[[str], bytes],
+    footer_for: Callable[[str], bytes],
+    *,
+    skip_first: int = 0,
+    hasher: Any = None,
+) -> None:
+    """One file, one section per group: `sql` returns (group, text) ordered like `groups` (which lists every group,
+    also those without rows); each section is header, its rows (the first `skip_first` bytes of its first row
+    dropped), footer. `hasher`, when given, is updated with every byte written."""
+    pending = iter(groups)
+
+    def write(data: bytes | memoryview) -> None:
+        fh.write(data)
+        if hasher is not None:
+            hasher.update(data)
+
+    current: str | None = None
+
+    def advance_to(key: str | None) -> None:
+        nonlocal current
+        while True:
+            if current is not None:
+                write(footer_for(current))
+                current = None
+            nxt = next(pending, None)
+            if nxt is None:
+                if key is not None:
+                    raise ValueError(f"row of group {key!r} out of order or not in the group list")
+                return
+            current = nxt
+            write(header_for(nxt))
+            if nxt == key:
+                return
+
+    for batch in _batches(con, sql, None):
+        for start, stop, key in _runs(batch.column(0)):
+            chunk = _span(batch.column(1), start, stop)
+            if key != current:
+                advance_to(key)
+                chunk = chunk[skip_first:]
+            write(chunk)
+    advance_to(None)

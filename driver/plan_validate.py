@@ -1,0 +1,99 @@
+"""`trainplan validate`: the master plan's schema and the semantic checks the schema cannot express."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from driver.plan_schema import schema_errors
+
+RUNNABLE_TYPES = {"cross_sectional", "symbol_specific"}
+SYMBOL_ROUTE_PRIORITY = {"ROUTE_BOTH": 3, "ROUTE_SYMBOL_SPECIFIC": 2, "ROUTE_EXPERIMENTAL_ONLY": 1}
+
+
+def _job_problems(job: dict[str, Any], strict: bool) -> list[str]:
+    jid = job.get("job_id")
+    ttype, route, target, symbol = job.get("training_type"), job.get("route"), job.get("target"), job.get("symbol")
+    meta = job.get("metadata") or {}
+    out = []
+    if ttype == "cross_sectional":
+        if route != "ROUTE_CROSS_SECTIONAL" or symbol is not None:
+            out.append(f"job {jid}: a cross_sectional job must have route ROUTE_CROSS_SECTIONAL and no symbol")
+        if jid != f"cs_{target}":
+            out.append(f"job {jid}: a cross_sectional job's id must be cs_<target> (cs_{target})")
+        expected = 1 if strict and meta.get("cs_state") == "EXPERIMENTAL" else 2
+        if job.get("priority") != expected:
+            out.append(
+                f"job {jid}: priority {job.get('priority')} but a {meta.get('cs_state')} CS lane gives {expected}"
+            )
+    elif ttype == "symbol_specific":
+        if route not in SYMBOL_ROUTE_PRIORITY:
+            out.append(f"job {jid}: route {route} cannot have a symbol_specific job")
+        elif job.get("priority") != SYMBOL_ROUTE_PRIORITY[route]:
+            out.append(f"job {jid}: priority {job.get('priority')} but {route} gives {SYMBOL_ROUTE_PRIORITY[route]}")
+        if strict and route == "ROUTE_EXPERIMENTAL_ONLY" and meta.get("local_state") != "EXPERIMENTAL":
+            out.append(f"job {jid}: an EXPERIMENTAL_ONLY job needs an EXPERIMENTAL symbol lane")
+        if jid != f"sym_{target}_{symbol}":
+            out.append(f"job {jid}: a symbol_specific job's id must be sym_<target>_<symbol> (sym_{target}_{symbol})")
+        if meta.get("needs_cs_ensemble") != (route == "ROUTE_BOTH"):
+            out.append(f"job {jid}: needs_cs_ensemble must be true exactly for ROUTE_BOTH")
+    if ttype in RUNNABLE_TYPES and not job.get("model_families"):
+        out.append(f"job {jid}: a runnable job has no model families")
+    return out
+
+
+def _summary_problems(plan: dict[str, Any], jobs: list[dict[str, Any]]) -> list[str]:
+    out = []
+    meta, summary = plan.get("metadata") or {}, plan.get("summary") or {}
+    if meta.get("total_jobs") != len(jobs):
+        out.append(f"metadata.total_jobs is {meta.get('total_jobs')} but the plan has {len(jobs)} jobs")
+    for key, field in (("by_route", "route"), ("by_type", "training_type"), ("by_priority", "priority")):
+        counted = dict(Counter(str(j.get(field)) for j in jobs))
+        if summary.get(key) != counted:
+            out.append(f"summary.{key} is {summary.get(key)} but the jobs give {counted}")
+    priorities = [j.get("priority") for j in jobs]
+    if any(not isinstance(p, int) for p in priorities) or priorities != sorted(priorities, reverse=True):
+        out.append("jobs are not in priority order (descending)")
+    return out
+
+
+def _routing_problems(jobs: list[dict[str, Any]], routing: dict[str, Any]) -> list[str]:
+    """Jobs agree with routing_plan.json: a CS job per ENABLED target, a symbol job only on a symbol route."""
+    out = []
+    targets = routing.get("targets") or {}
+    cs_jobs = {j.get("target") for j in jobs if j.get("training_type") == "cross_sectional"}
+    for target, entry in targets.items():
+        enabled = (entry.get("cross_sectional") or {}).get("route") == "ENABLED"
+        if enabled != (target in cs_jobs):
+            out.append(
+                f"target {target}: cross_sectional is {'ENABLED' if enabled else 'DISABLED'} in routing_plan.json "
+                f"but the plan {'lacks' if enabled else 'has'} cs_{target}"
+            )
+    for job in jobs:
+        if job.get("training_type") != "symbol_specific":
+            continue
+        decision = ((targets.get(job.get("target")) or {}).get("symbols") or {}).get(job.get("symbol"))
+        if decision is None:
+            out.append(f"job {job.get('job_id')}: no routing decision for ({job.get('target')}, {job.get('symbol')})")
+        elif decision.get("route") != job.get("route"):
+            out.append(
+                f"job {job.get('job_id')}: route {job.get('route')} but routing_plan.json says {decision.get('route')}"
+            )
+    return out
+
+
+def validate_plan(plan: Any, routing_plan: dict[str, Any] | None = None) -> list[str]:
+    """Every problem of a loaded master plan (empty when valid)."""
+    problems = schema_errors(plan)
+    if not isinstance(plan, dict) or not isinstance(plan.get("jobs"), list):
+        return problems
+    jobs = [j for j in plan["jobs"] if isinstance(j, dict)]
+    dupes = [jid for jid, n in Counter(j.get("job_id") for j in jobs).items() if n > 1]
+    problems += [f"job_id {jid!r} appears more than once" for jid in dupes]
+    strict = (plan.get("metadata") or {}).get("semantics", "strict") == "strict"
+    for job in jobs:
+        problems += _job_problems(job, strict)
+    problems += _summary_problems(plan, jobs)
+    if routing_plan is not None:
+        problems += _routing_problems(jobs, routing_plan)
+    return problems
