@@ -56,6 +56,20 @@ def dbt_env(settings: Settings, db_path: Path) -> dict[str, str]:
     return env
 
 
+def dbt_paths(project: Path, work: Path) -> list[str]:
+    """The dbt arguments naming the project, its profiles and where target/ and logs/ go."""
+    return [
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
+
+
 def _error_lines(log: str) -> str:
     keep = [
         line
@@ -79,19 +93,7 @@ def run_dbt_build(
     for stale in (building, building.with_name(building.name + ".wal")):
         stale.unlink(missing_ok=True)
     work = settings.state_dir / "dbt"
-    cmd = [
-        dbt_executable(),
-        "build",
-        "--project-dir",
-        str(settings.project),
-        "--profiles-dir",
-        str(settings.project),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-        *(extra_args or []),
-    ]
+    cmd = [dbt_executable(), "build", *dbt_paths(settings.project, work), *(extra_args or [])]
     proc = subprocess.run(
         cmd,
         cwd=settings.project,

@@ -30,6 +30,14 @@ policy as (
         {{ sql_string(p.get('require_min_successful_families', 0)) }}::bigint as require_min_successful_families,
         {{ sql_string(stab.get('top_k', 20)) }}::integer as stability_top_k,
         {{ sql_string(stab.get('min_snapshots_for_stability', 2)) }}::integer as min_snapshots_for_stability,
+        {{ sql_string(stab.get('stable_overlap_min', 0.70)) }}::double as stability_stable_overlap_min,
+        {{ sql_string(stab.get('drifting_overlap_min', 0.50)) }}::double as stability_drifting_overlap_min,
+        {{ sql_string(stab.get('stable_tau_min', 0.60)) }}::double as stability_stable_tau_min,
+        {{ sql_string(stab.get('drifting_tau_min', 0.40)) }}::double as stability_drifting_tau_min,
+        {{ sql_string(stab.get('max_std_overlap', 0.20)) }}::double as stability_max_std_overlap,
+        {{ sql_string(stab.get('max_std_tau', 0.25)) }}::double as stability_max_std_tau,
+        {{ sql_string(stab.get('cs_method', 'multi_model_aggregated')) }} as stability_cs_method,
+        {{ sql_string(stab.get('symbol_method', 'lightgbm')) }} as stability_symbol_method,
         {{ sql_string_list(p.get('model_families', ['lightgbm', 'xgboost'])) }} as model_families,
         {{ sql_string_list(p.get("dump_plan_as", ["JSON"])) }} as dump_plan_as
 
