@@ -132,6 +132,8 @@ def sample(
     targets: Annotated[int, typer.Option(min=1, help="Number of targets.")] = 6,
     symbols: Annotated[int, typer.Option(min=1, help="Number of symbols.")] = 12,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
+    snapshots: Annotated[int, typer.Option(min=1, help="Importance snapshots per stability scope.")] = 3,
+    snapshot_features: Annotated[int, typer.Option(min=20, help="Features per importance snapshot.")] = 40,
     policy: Annotated[Path | None, typer.Option("--policy", help="Policy whose thresholds place the scores.")] = None,
     staged: Annotated[
         bool, typer.Option("--staged-layout", help="Newer FoxML layout: stage=<STAGE>/<VIEW>/.../universe=<sig>/.")
@@ -150,7 +152,15 @@ def sample(
     if broken:
         path = generate_broken_run(out, doc)
     else:
-        options = SampleOptions(out=out, targets=targets, symbols=symbols, seed=seed, staged_layout=staged)
+        options = SampleOptions(
+            out=out,
+            targets=targets,
+            symbols=symbols,
+            seed=seed,
+            staged_layout=staged,
+            snapshots=snapshots,
+            snapshot_features=snapshot_features,
+        )
         path = generate_sample(options, doc)
     console.print(f"wrote {path}")
 

@@ -56,6 +56,20 @@ def dbt_env(settings: Settings, db_path: Path) -> dict[str, str]:
     return env
 
 
+def dbt_paths(project: Path, work: Path) -> list[str]:
+    """The dbt arguments naming the project, its profiles and where target/ and logs/ go."""
+    return [
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
+
+
 def _error_lines(log: str) -> str:
     keep = [
         line
@@ -86,14 +100,7 @@ def run_dbt_build(
     cmd = [
         dbt_executable(),
         "build",
-        "--project-dir",
-        str(settings.project),
-        "--profiles-dir",
-        str(settings.project),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
+        *dbt_paths(settings.project, work),
         *([] if unit_tests else ["--exclude-resource-type", "unit_test"]),
         *(extra_args or []),
     ]

@@ -204,18 +204,18 @@ def _metadata(
     }
 
 
-def _feature_lists(kind: str, n_features: int, rng: random.Random) -> list[list[str]]:
+def _feature_lists(kind: str, n_features: int, rng: random.Random, n_snapshots: int = 3) -> list[list[str]]:
     """Snapshot feature orders whose adjacent-pair stability falls in the named class."""
-    pool = [f"feat_{i:03d}" for i in range(n_features * 3)]
+    pool = [f"feat_{i:03d}" for i in range(n_features * 3 + 20 * n_snapshots)]
     base = pool[:n_features]
     fresh = iter(pool[n_features:])
     if kind == "few":
         return [base]
     lists = [base]
-    for step in range(2):
+    for step in range(n_snapshots - 1):
         prev = list(lists[-1])
         if kind == "stable":
-            i = n_features - 4 - step
+            i = n_features - 4 - step % 3
             prev[i], prev[i + 1] = prev[i + 1], prev[i]
             nxt = prev
         elif kind == "drifting":
@@ -230,7 +230,14 @@ def _feature_lists(kind: str, n_features: int, rng: random.Random) -> list[list[
 
 
 def _snapshots(
-    target: str, method: str, usig: str, kind: str, t0: datetime, rng: random.Random, n_features: int
+    target: str,
+    method: str,
+    usig: str,
+    kind: str,
+    t0: datetime,
+    rng: random.Random,
+    n_features: int,
+    n_snapshots: int = 3,
 ) -> list[dict[str, Any]]:
     sigs = {
         "feature_signature": hashlib.sha256(f"feat|{target}".encode()).hexdigest()[:16],
@@ -242,7 +249,7 @@ def _snapshots(
     }
     replicate_key = hashlib.sha256(json.dumps([target, method, usig, sigs]).encode()).hexdigest()
     out = []
-    for i, features in enumerate(_feature_lists(kind, n_features, rng)):
+    for i, features in enumerate(_feature_lists(kind, n_features, rng, n_snapshots)):
         importances = [round(1.0 - j / (len(features) + 1), 6) for j in range(len(features))]
         strict_key = hashlib.sha256(f"{replicate_key}|{i}".encode()).hexdigest()
         out.append(
@@ -271,6 +278,7 @@ class SampleOptions:
     symbols: int = 12
     seed: int = 7
     snapshot_features: int = 40
+    snapshots: int = 3  # importance snapshots per stability scope
     # Newer FoxML layout (reference §1.7): reproducibility/stage=<STAGE>/<VIEW>/[symbol=<S>/]universe=<sig>/cohort=<id>/
     staged_layout: bool = False
     # Names instead of the defaults (e.g. dotted, dashed or unicode names; a '/' in a target is sanitised in its folder).
@@ -377,6 +385,7 @@ def generate_sample(opts: SampleOptions, policy: dict[str, Any]) -> Path:
             t0 + timedelta(minutes=6),
             rng,
             opts.snapshot_features,
+            opts.snapshots,
         ):
             _write_json(snap_dir / snap["replicate_key"] / f"{snap['strict_key']}.json", snap)
         if t_idx == 0:
@@ -424,6 +433,7 @@ def generate_sample(opts: SampleOptions, policy: dict[str, Any]) -> Path:
                 ts + timedelta(minutes=6),
                 rng,
                 opts.snapshot_features,
+                opts.snapshots,
             ):
                 _write_json(snap_dir / snap["replicate_key"] / f"{snap['strict_key']}.json", snap)
             if t_idx == 0 and s_idx in (0, 3):

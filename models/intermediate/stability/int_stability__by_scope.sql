@@ -1,60 +1,95 @@
--- Stability per (target, symbol) scope; symbol is null for the cross-sectional scope.
--- Walking skeleton: it assigns snapshots to scopes and counts them; the stability metrics and their
--- classification are computed by the stability models (open issue "stability in SQL").
+-- Stability per (target, symbol) scope; symbol is null for the cross-sectional scope. Population mean and std
+-- of the adjacent-pair overlaps and taus (a null tau is skipped), then the policy's stability_classification in
+-- the reference's order: DIVERGED (std above its maximum; a null std never diverges), STABLE, DRIFTING, else
+-- UNKNOWN. Scopes that cannot be compared are UNKNOWN with the reason (no snapshots, insufficient snapshots,
+-- invalid signatures).
 with
 
-snapshots as (
+scopes as (
 
-    select * from {{ ref('stg_foxml__importance_snapshots') }}
-
-),
-
-symbol_universes as (
-
-    select distinct
-        metadata.target,
-        metrics.symbol,
-        metadata.universe_sig
-    from {{ ref('stg_foxml__cohort_metadata') }} as metadata
-    inner join {{ ref('stg_foxml__cohort_metrics') }} as metrics
-        on metadata.metrics_file = metrics.source_file
-    where metrics.symbol is not null
+    select * from {{ ref('int_stability__scopes') }}
 
 ),
 
-scoped as (
+pairs as (
+
+    select * from {{ ref('int_stability__pairs') }}
+
+),
+
+policy as (
+
+    select * from {{ ref('routing_policy') }}
+
+),
+
+pair_stats as (
 
     select
-        snapshots.target,
-        symbol_universes.symbol,
-        count(*) as n_snapshots
-    from snapshots
-    left join symbol_universes
-        on
-            snapshots.target = symbol_universes.target
-            and snapshots.universe_sig = symbol_universes.universe_sig
-            and snapshots.method != 'multi_model_aggregated'
-    where
-        snapshots.is_valid_json
-        and (snapshots.method = 'multi_model_aggregated' or symbol_universes.symbol is not null)
-    group by all
+        scope_id,
+        count(*) as n_comparisons,
+        avg(overlap) as mean_overlap,
+        stddev_pop(overlap) as std_overlap,
+        avg(tau) as mean_tau,
+        stddev_pop(tau) as std_tau
+    from pairs
+    group by scope_id
+
+),
+
+measured as (
+
+    select
+        scopes.target,
+        scopes.symbol,
+        scopes.scope_status,
+        scopes.scope_detail,
+        scopes.n_snapshots,
+        coalesce(pair_stats.n_comparisons, 0) as n_comparisons,
+        pair_stats.mean_overlap,
+        pair_stats.std_overlap,
+        pair_stats.mean_tau,
+        pair_stats.std_tau
+    from scopes
+    left join pair_stats
+        on scopes.scope_id = pair_stats.scope_id
 
 ),
 
 classified as (
 
     select
-        target,
-        symbol,
-        n_snapshots,
-        0 as n_comparisons,
-        null::double as mean_overlap,
-        null::double as std_overlap,
-        null::double as mean_tau,
-        null::double as std_tau,
-        'UNKNOWN' as stability,
-        'stability metrics not computed yet' as stability_reason
-    from scoped
+        measured.target,
+        measured.symbol,
+        measured.n_snapshots,
+        measured.n_comparisons,
+        measured.mean_overlap,
+        measured.std_overlap,
+        measured.mean_tau,
+        measured.std_tau,
+        case
+            when measured.scope_status != 'compared' then 'UNKNOWN'
+            when
+                measured.std_overlap > policy.stability_max_std_overlap
+                or measured.std_tau > policy.stability_max_std_tau
+                then 'DIVERGED'
+            when
+                measured.mean_overlap >= policy.stability_stable_overlap_min
+                and measured.mean_tau >= policy.stability_stable_tau_min
+                then 'STABLE'
+            when
+                measured.mean_overlap >= policy.stability_drifting_overlap_min
+                and measured.mean_tau >= policy.stability_drifting_tau_min
+                then 'DRIFTING'
+            else 'UNKNOWN'
+        end as stability,
+        case
+            when measured.scope_status = 'compared' then 'classified'
+            else measured.scope_status
+        end as stability_reason,
+        measured.scope_detail as stability_detail
+    from measured
+    cross join policy
 
 )
 
