@@ -46,11 +46,13 @@ class Semantics:
 
 
 def _policy(path: Path, semantics: str) -> Path:
-    """The shipped policy, except that the symbol lane accepts only STABLE for production states, so the sample's
-    UNKNOWN-stability symbols reach the experimental lane and the cells where the semantics part."""
+    """The shipped policy, except that the symbol lane accepts only STABLE for production states (so UNKNOWN
+    stabilities reach the experimental lane too) and the experimental cap is 10 % (1 of the sample's 12 symbols),
+    so the sample reaches the cells where the semantics part."""
     doc = yaml.safe_load(SHIPPED_POLICY.read_text())
     doc["routing"]["semantics"] = semantics
     doc["routing"]["stability_allowlist"]["symbol"] = ["STABLE"]
+    doc["routing"]["experimental"]["max_fraction_symbols_per_target"] = 0.1
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
