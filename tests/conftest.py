@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from driver.refresh import refresh
 from driver.settings import make_settings, project_dir
+
+# CI runs the property tests on a fixed example sequence so that a landing never depends on the draw;
+# locally they explore new examples every run.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 REPO = project_dir()
 SAMPLE_RUN = REPO / "examples" / "sample_run"
