@@ -154,3 +154,12 @@
         where not ({{ magic_ok }})
     {% endif %}
 {% endmacro %}
+
+{#-
+    foxml_scope_path_regex(): the regex of a scope folder in a FoxML run — target folder, optional stage= segment,
+    view, optional symbol= segment — with three groups (target_dir, view, symbol). One place for the layout that
+    the per-scope artifacts (quarantines, target confidence) share.
+-#}
+{% macro foxml_scope_path_regex() %}
+    {{- return("'/targets/([^/]+)/reproducibility/(?:stage=[^/]+/)?(CROSS_SECTIONAL|SYMBOL_SPECIFIC)/(?:symbol=([^/]+)/)?'") -}}
+{% endmacro %}

@@ -13,7 +13,7 @@ parsed as (
         filename as source_file,
         regexp_extract(
             filename,
-            '/targets/([^/]+)/reproducibility/(?:stage=[^/]+/)?(CROSS_SECTIONAL|SYMBOL_SPECIFIC)/(?:symbol=([^/]+)/)?',
+            {{ foxml_scope_path_regex() }},
             ['target_dir', 'view', 'path_symbol']
         ) as path_parts,
         try_cast(content as json) as doc

@@ -13,7 +13,7 @@ parsed as (
         filename as source_file,
         regexp_extract(
             filename,
-            '/targets/([^/]+)/reproducibility/(?:stage=[^/]+/)?(CROSS_SECTIONAL|SYMBOL_SPECIFIC)/(?:symbol=([^/]+)/)?'
+            {{ foxml_scope_path_regex() }}
             || '(?:universe=[^/]+/)?target_confidence\.json$',
             ['target_dir', 'view', 'symbol']
         ) as path_parts,
