@@ -54,6 +54,12 @@ def ensure_run(out: Path, opts: SampleOptions, policy: Path) -> Path:
     return opts.out
 
 
+def _children_cpu() -> float:
+    """User + system CPU seconds of the finished child processes so far (a loaded machine inflates wall time only)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_dbt(
     project: Path, run_dir: Path, work: Path, policy: Path, select: list[str]
 ) -> tuple[float, dict[str, float]]:
@@ -71,8 +77,10 @@ def run_dbt(
     }
     cmd = [dbt_executable(), "run", *dbt_paths(project, work), "--select", *select]
     started = time.perf_counter()
+    cpu_before = _children_cpu()
     proc = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
+    print(f"  dbt run of {len(select)} selector(s): {wall:.2f} s wall, {_children_cpu() - cpu_before:.2f} s CPU")
     if proc.returncode != 0:
         sys.exit(f"dbt run failed:\n{proc.stdout[-4000:]}{proc.stderr[-4000:]}")
     results = json.loads((work / "target" / "run_results.json").read_text())
@@ -105,6 +113,7 @@ def main() -> None:
         f"{args.features} features each ({n_files} snapshot files)"
     )
 
+    print(f"load average before the runs: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     (out / "bench.duckdb").unlink(missing_ok=True)
     # 1. Everything the stability models need, from the raw files: int_stability__snapshots evaluates the staging
     #    views (reading and parsing every snapshot and cohort JSON file) and stores the snapshots as a table.

@@ -127,7 +127,8 @@
 {% macro readable_parquet_rows_as_json(pattern) %}
     {% set magic_ok = "size >= 12 and left(hex(content), 8) = hex('PAR1'::blob) and right(hex(content), 8) = hex('PAR1'::blob)" %}
     {% set files = [] %}
-    {% if files_exist(pattern) %}
+    {% set any_files = files_exist(pattern) %}
+    {% if any_files %}
         {% set found = run_query("select filename from read_blob(" ~ sql_string(pattern) ~ ") where " ~ magic_ok ~ " order by filename") %}
         {% for row in found.rows %}{% do files.append(sql_string(row[0])) %}{% endfor %}
     {% endif %}
@@ -144,7 +145,7 @@
             null::json as doc
         limit 0
     {% endif %}
-    {% if files_exist(pattern) %}
+    {% if any_files %}
         union all
         select
             filename as source_file,
