@@ -162,15 +162,19 @@ def plan_routes_sql(decision_columns: set[str]) -> str:
 
     return f"""
 create or replace temp table plan_routes as
-with entries as (
+with decisions as (
+    -- a column, not an expression, goes into md_cell (a macro repeats its argument; CASE stops its reuse)
+    select *, left(array_to_string(reasons, '; '), 100) as md_reasons from routing_decisions
+),
+entries as (
     select
         target, symbol, route, cs_state, cs_summary,
         case when symbol is null then {cs_entry} else {symbol_entry} end as entry_json,
         case when symbol is not null then concat(
             '| ', md_cell(symbol), ' | ', route, ' | ', cs_state, ' | ', local_state, ' | ',
-            md_cell(left(array_to_string(reasons, '; '), 100)), e' |\\n'
+            md_cell(md_reasons), e' |\\n'
         ) end as md_row
-    from routing_decisions
+    from decisions
 )
 -- built unsorted (in parallel), then sorted once on these narrow columns: every routing file scans this order
 select target, symbol, route, cs_state, cs_summary, entry_json, md_row from entries order by target, symbol nulls first
@@ -238,7 +242,11 @@ def jobs_markdown_rows() -> str:
     )
     head = MD_JOBS_TABLE_HEAD.replace("\n", "' || chr(10) || '")
     return f"""
-with n_symbol_jobs as (select target, count(symbol) as n from plan_jobs group by target)
+with n_symbol_jobs as (select target, count(symbol) as n from plan_jobs group by target),
+cells as (
+    -- columns, not expressions, go into md_cell (a macro repeats its argument; CASE stops its reuse)
+    select target, symbol, job_id, route, priority, families, reason, md_cut(reason, 80) as reason_cut from plan_jobs
+)
 select
     j.target,
     case when j.symbol is null then concat(
@@ -248,10 +256,10 @@ select
     )
     else concat(
         '| ', md_cell(j.symbol), ' | ', j.route, ' | ', j.priority, ' | ', {fams}, ' | ',
-        md_cell(md_cut(j.reason, 80)), e' |\\n'
+        md_cell(j.reason_cut), e' |\\n'
     )
     end
-from plan_jobs as j
+from cells as j
 inner join n_symbol_jobs as n on j.target = n.target
 order by j.target, j.symbol nulls first
 """
