@@ -18,18 +18,9 @@ from bench.plan_db import build_plan_db
 from driver import export as export_module
 from driver.export import _needs_yaml_escape, export_plan
 from driver.plan_stream import partition_batches, write_partitioned
+from tests.test_plan_export import _snapshot
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    base = root / "globals"
-    return {
-        str(p.relative_to(base)): p.read_bytes()
-        for folder in ("routing_plan", "training_plan")
-        for p in sorted((base / folder).rglob("*"))
-        if p.is_file()
-    }
 
 
 @given(
@@ -96,7 +87,7 @@ def test_views_regroup_many_batches_and_exports_are_identical(tmp_path: Path, mo
     with duckdb.connect(str(db), read_only=True) as con:
         export_plan(con, plan_root=tmp_path / "a", project=tmp_path, now=NOW)
         export_plan(con, plan_root=tmp_path / "b", project=tmp_path, now=NOW)
-    tree_a, tree_b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
+    tree_a, tree_b = _snapshot(tmp_path / "a"), _snapshot(tmp_path / "b")
     assert tree_a == tree_b
     jobs = json.loads(tree_a["training_plan/master_training_plan.json"])["jobs"]
     assert len(jobs) == 3 + 3 * 25
@@ -144,7 +135,7 @@ def test_main_thread_failure_stops_the_worker_and_keeps_the_previous_plan(
     root = tmp_path / "run"
     with duckdb.connect(str(old), read_only=True) as con:
         export_plan(con, plan_root=root, project=tmp_path)
-    before = _tree(root)
+    before = _snapshot(root)
 
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
@@ -152,7 +143,7 @@ def test_main_thread_failure_stops_the_worker_and_keeps_the_previous_plan(
     monkeypatch.setattr(export_module, "_write_training_markdown", boom)
     with duckdb.connect(str(new), read_only=True) as con, pytest.raises(OSError, match="disk full"):
         export_plan(con, plan_root=root, project=tmp_path)
-    assert _tree(root) == before
+    assert _snapshot(root) == before
     current = os.readlink(root / "globals/.plan-current")
     assert [p.name for p in (root / "globals").iterdir() if p.name.startswith(".plan-") and not p.is_symlink()] == [
         current
