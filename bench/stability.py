@@ -64,7 +64,7 @@ def run_dbt(
         "TRAINPLAN_RUN_DIR": str(run_dir),
         "TRAINPLAN_DB": str(work / "bench.duckdb"),
         "TRAINPLAN_POLICY": str(policy),
-        "TRAINPLAN_THREADS": "2",
+        "TRAINPLAN_THREADS": os.environ.get("TRAINPLAN_THREADS", "2"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_VERSION_CHECK": "false",
         "DO_NOT_TRACK": "1",

@@ -52,6 +52,13 @@ feature_lists = st.one_of(
     st.lists(st.sampled_from(VOCAB), unique=True, max_size=12),
     st.lists(st.sampled_from(VOCAB), max_size=10),  # repeated names
     st.lists(st.sampled_from(VOCAB), unique=True, min_size=8, max_size=12),  # long, mostly overlapping
+    st.lists(st.sampled_from([*VOCAB, None]), max_size=10),  # null names
+)
+# Over 64 names: feature ids span several 64-bit blocks of the repeated-name check.
+WIDE_VOCAB = [f"w{i:03d}" for i in range(200)]
+wide_feature_lists = st.one_of(
+    st.permutations(WIDE_VOCAB).map(lambda names: names[:150]),
+    st.lists(st.sampled_from(WIDE_VOCAB), min_size=100, max_size=160),  # repeated names, some at high ids
 )
 
 
@@ -135,6 +142,19 @@ def test_sql_matches_reference_on_random_runs(compiled: dict[str, str], run: tup
             assert _close(got[key], want[key]), (scope, key, got[key], want[key])
 
 
+def _assert_pair_matches_reference(compiled: dict[str, str], a: list, b: list, top_k: int) -> None:
+    """One scope of two snapshots: the pair's overlap and tau equal the Python reference's to 1e-9."""
+    snaps = [
+        Snapshot("/run/p1.json", "t_a", CS_METHOD, "run", T0, a),
+        Snapshot("/run/p2.json", "t_a", CS_METHOD, "run", T0 + timedelta(minutes=1), b),
+    ]
+    con = run_stability_sql(compiled, snaps, {}, Policy(top_k=top_k))
+    overlap, tau = con.execute("select overlap, tau from int_stability__pairs").fetchone()
+    want_overlap, want_tau = pair_metrics(a, b, top_k)
+    assert abs(overlap - want_overlap) <= TOL
+    assert _close(tau, want_tau)
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     a=feature_lists,
@@ -147,15 +167,32 @@ def test_pair_metrics_match_scipy(
 ) -> None:
     """One pair: overlap and tau to 1e-9. Importances (with ties) never re-rank: the list order is the rank."""
     del importances  # the staged row carries no importances the model reads; ties cannot change a position
-    snaps = [
-        Snapshot("/run/p1.json", "t_a", CS_METHOD, "run", T0, a),
-        Snapshot("/run/p2.json", "t_a", CS_METHOD, "run", T0 + timedelta(minutes=1), b),
-    ]
-    con = run_stability_sql(compiled, snaps, {}, Policy(top_k=top_k))
-    overlap, tau = con.execute("select overlap, tau from int_stability__pairs").fetchone()
-    want_overlap, want_tau = pair_metrics(a, b, top_k)
-    assert abs(overlap - want_overlap) <= TOL
-    assert _close(tau, want_tau)
+    _assert_pair_matches_reference(compiled, a, b, top_k)
+
+
+@settings(max_examples=15, deadline=None)
+@given(a=wide_feature_lists, b=wide_feature_lists, top_k=st.sampled_from([5, 20, 70]))
+def test_long_lists_with_repeats_match_scipy(compiled: dict[str, str], a: list[str], b: list[str], top_k: int) -> None:
+    """Hundreds of names, with and without repeats: overlap and tau to 1e-9."""
+    _assert_pair_matches_reference(compiled, a, b, top_k)
+
+
+def test_repeated_names_are_found_in_any_id_block(compiled: dict[str, str]) -> None:
+    """A name repeated in a list counts once, at its first position, whichever 64-id block its id falls in."""
+    names = [f"w{i:03d}" for i in range(150)]
+    for repeated in ("w000", "w063", "w064", "w149"):
+        a = [*names, repeated]
+        snaps = [
+            Snapshot("/run/r1.json", "t_a", CS_METHOD, "run", T0, a),
+            Snapshot("/run/r2.json", "t_a", CS_METHOD, "run", T0 + timedelta(minutes=1), list(reversed(names))),
+        ]
+        con = run_stability_sql(compiled, snaps, {}, Policy(top_k=20))
+        n_rows, n_distinct = con.execute(
+            "select count(*), count(distinct feature_id) from int_stability__snapshot_features where snapshot_id = 1"
+        ).fetchone()
+        assert (n_rows, n_distinct) == (150, 150), repeated
+        tau = con.execute("select tau from int_stability__pairs").fetchone()[0]
+        assert tau == pytest.approx(-1.0, abs=TOL), repeated
 
 
 def test_named_edge_cases(compiled: dict[str, str]) -> None:

@@ -1,8 +1,7 @@
 -- The snapshots each comparable scope compares: those that passed the replicate filter, in the kept universe
 -- group, numbered in created_at order (ties by file) so that snapshot_seq n is compared with n + 1 only.
--- ranked_features is the feature list without null or repeated names (a repeated name keeps its first, higher
--- position); n_top_k counts the distinct names among the first top_k entries of the list as written, which are
--- exactly the first n_top_k entries of ranked_features.
+-- snapshot_id numbers them across all scopes in (scope_id, snapshot_seq) order, so the snapshot compared
+-- with snapshot_id n is snapshot_id n + 1 of the same scope.
 with
 
 scopes as (
@@ -19,13 +18,7 @@ snapshots as (
 
 ),
 
-policy as (
-
-    select * from {{ ref('routing_policy') }}
-
-),
-
-final as (
+sequenced as (
 
     select
         scopes.scope_id,
@@ -36,16 +29,22 @@ final as (
         row_number() over (
             partition by scopes.scope_id
             order by snapshots.created_at, snapshots.snapshot_file
-        ) as snapshot_seq,
-        {{ list_first_occurrences('snapshots.features') }} as ranked_features,
-        {{ list_head_distinct_count('snapshots.features', 'policy.stability_top_k') }} as n_top_k
+        ) as snapshot_seq
     from scopes
     inner join snapshots
         on
             scopes.target = snapshots.target
             and scopes.symbol is not distinct from snapshots.symbol
             and scopes.universe_key = snapshots.universe_key
-    cross join policy
+
+),
+
+final as (
+
+    select
+        *,
+        row_number() over (order by scope_id, snapshot_seq) as snapshot_id
+    from sequenced
 
 )
 

@@ -4,7 +4,7 @@
 -- tau = 1 - 4 * discordant pairs / (n * (n - 1)), the discordant pairs counted in O(n log n) per pair.
 with
 
-snapshots as (
+compared as (
 
     select * from {{ ref('int_stability__compared_snapshots') }}
 
@@ -16,6 +16,16 @@ features as (
 
 ),
 
+top_k_sizes as (
+
+    select
+        snapshot_id,
+        sum(case when is_top_k then 1 else 0 end) as n_top_k
+    from features
+    group by snapshot_id
+
+),
+
 pairs as (
 
     select
@@ -23,40 +33,45 @@ pairs as (
         later.target,
         later.symbol,
         later.snapshot_seq as pair_seq,
+        later.snapshot_id as later_snapshot_id,
         earlier.snapshot_file as earlier_snapshot_file,
         later.snapshot_file as later_snapshot_file,
-        earlier.n_top_k as earlier_n_top_k,
-        later.n_top_k as later_n_top_k,
-        {{ list_head_intersection_size(
-            'earlier.ranked_features', 'earlier.n_top_k', 'later.ranked_features', 'later.n_top_k'
-        ) }} as n_common_top_k
-    from snapshots as earlier
-    inner join snapshots as later
+        coalesce(earlier_top_k.n_top_k, 0) as earlier_n_top_k,
+        coalesce(later_top_k.n_top_k, 0) as later_n_top_k
+    from compared as earlier
+    inner join compared as later
         on
             earlier.scope_id = later.scope_id
-            and later.snapshot_seq = earlier.snapshot_seq + 1
+            and later.snapshot_id = earlier.snapshot_id + 1
+    left join top_k_sizes as earlier_top_k
+        on earlier.snapshot_id = earlier_top_k.snapshot_id
+    left join top_k_sizes as later_top_k
+        on later.snapshot_id = later_top_k.snapshot_id
 
 ),
 
 common_features as (
 
     select
-        later.scope_id,
-        later.snapshot_seq as pair_seq,
-        earlier.feature_rank as earlier_rank,
-        later.feature_rank as later_rank
+        later.snapshot_id as later_snapshot_id,
+        earlier.feature_position as earlier_rank,
+        later.feature_position as later_rank,
+        case when earlier.is_top_k and later.is_top_k then 1 else 0 end as in_both_top_k
     from features as earlier
     inner join features as later
         on
             earlier.scope_id = later.scope_id
-            and later.snapshot_seq = earlier.snapshot_seq + 1
-            and earlier.feature_name = later.feature_name
+            and later.snapshot_id = earlier.snapshot_id + 1
+            and earlier.feature_id = later.feature_id
 
 ),
 
 discordance as (
 
-    {{ discordant_pair_counts('common_features', ['scope_id', 'pair_seq'], 'earlier_rank', 'later_rank') }}
+    {{ discordant_pair_counts(
+        'common_features', ['later_snapshot_id'], 'earlier_rank', 'later_rank',
+        {'n_common_top_k': 'sum(in_both_top_k)'}
+    ) }}
 
 ),
 
@@ -65,23 +80,32 @@ counted as (
     select
         pairs.*,
         coalesce(discordance.n_items, 0) as n_common_features,
-        coalesce(discordance.n_discordant, 0) as n_discordant_pairs
+        coalesce(discordance.n_discordant, 0) as n_discordant_pairs,
+        coalesce(discordance.n_common_top_k, 0) as n_common_top_k
     from pairs
     left join discordance
-        on
-            pairs.scope_id = discordance.scope_id
-            and pairs.pair_seq = discordance.pair_seq
+        on pairs.later_snapshot_id = discordance.later_snapshot_id
 
 ),
 
 final as (
 
     select
-        *,
+        scope_id,
+        target,
+        symbol,
+        pair_seq,
+        earlier_snapshot_file,
+        later_snapshot_file,
+        earlier_n_top_k,
+        later_n_top_k,
+        n_common_top_k,
+        n_common_features,
+        n_discordant_pairs,
         earlier_n_top_k + later_n_top_k - n_common_top_k as n_union_top_k,
         case
             when earlier_n_top_k + later_n_top_k - n_common_top_k = 0 then 1.0
-            else n_common_top_k::double / (earlier_n_top_k + later_n_top_k - n_common_top_k)
+            else cast(n_common_top_k as double) / (earlier_n_top_k + later_n_top_k - n_common_top_k)
         end as overlap,
         case
             when n_common_features >= 3

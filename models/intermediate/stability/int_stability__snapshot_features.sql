@@ -1,33 +1,110 @@
--- One row per (compared snapshot, distinct feature name): the feature's rank position (1 = most important; a
--- repeated name keeps its first position, null names are dropped) and whether it is in the snapshot's top K.
+-- One row per (compared snapshot, distinct feature name): the feature's integer id, its position in the list as
+-- written (1 = most important; a repeated name keeps its first position, null names are dropped) and whether
+-- that position is within the policy's top K. Names become integer ids here so that the pair comparisons join
+-- and sort integers; repeated names are rare (a writer sorts a dict), so only the snapshots that have them
+-- take the slower de-duplicating path.
 with
+
+compared as (
+
+    select * from {{ ref('int_stability__compared_snapshots') }}
+
+),
 
 snapshots as (
 
-    select * from {{ ref('int_stability__compared_snapshots') }}
+    select * from {{ ref('int_stability__snapshots') }}
+    where is_in_scope and excluded_reason is null
+
+),
+
+policy as (
+
+    select * from {{ ref('routing_policy') }}
 
 ),
 
 listed as (
 
     select
+        compared.scope_id,
+        compared.snapshot_id,
+        {{ list_elements('snapshots.features', 'feature_name', 'feature_position') }}
+    from compared
+    inner join snapshots
+        on compared.snapshot_file = snapshots.snapshot_file
+
+),
+
+feature_names as (
+
+    select distinct feature_name
+    from listed
+    where feature_name is not null
+
+),
+
+feature_ids as (
+
+    select
+        feature_name,
+        row_number() over (order by feature_name) as feature_id
+    from feature_names
+
+),
+
+coded as (
+
+    select
+        listed.scope_id,
+        listed.snapshot_id,
+        feature_ids.feature_id,
+        listed.feature_position
+    from listed
+    inner join feature_ids
+        on listed.feature_name = feature_ids.feature_name
+
+),
+
+repeating as (
+
+    {{ keys_with_repeated_values('coded', 'snapshot_id', 'feature_id') }}
+
+),
+
+first_occurrences as (
+
+    select
         scope_id,
-        snapshot_seq,
-        n_top_k,
-        {{ list_elements('ranked_features', 'feature_name', 'feature_rank') }}
-    from snapshots
+        snapshot_id,
+        feature_id,
+        feature_position
+    from coded
+    where snapshot_id not in (select repeating.snapshot_id from repeating)
+
+    union all
+
+    select
+        scope_id,
+        snapshot_id,
+        feature_id,
+        min(feature_position) as feature_position
+    from coded
+    where snapshot_id in (select repeating.snapshot_id from repeating)
+    group by scope_id, snapshot_id, feature_id
 
 ),
 
 final as (
 
     select
-        scope_id,
-        snapshot_seq,
-        feature_name,
-        feature_rank,
-        feature_rank <= n_top_k as is_top_k
-    from listed
+        first_occurrences.scope_id,
+        first_occurrences.snapshot_id,
+        first_occurrences.feature_id,
+        first_occurrences.feature_position,
+        first_occurrences.feature_position <= policy.stability_top_k as is_top_k
+    from first_occurrences
+    cross join policy
 
 )
 
