@@ -78,7 +78,10 @@ def _runs(keys: pa.Array) -> Iterator[tuple[int, int, str]]:
 def fetch_single_chunk(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> pa.Table:
     """The whole result of `sql` (at most `rows` rows) as an Arrow table of one chunk per column, in query order.
     Strings come as large_string when the connection sets arrow_large_buffer_size (no 2 GB limit)."""
-    return con.execute(sql).to_arrow_table(max(rows, 1)).combine_chunks()
+    table = con.execute(sql).to_arrow_table(max(rows, 1)).combine_chunks()
+    if table.num_rows == 0:  # no rows come as no chunk: make it one empty chunk per column
+        return pa.Table.from_arrays([pa.array([], field.type) for field in table.schema], schema=table.schema)
+    return table
 
 
 def write_array(fh: BinaryIO, arr: pa.Array, *, skip_first: int = 0, hasher: Any = None) -> None:

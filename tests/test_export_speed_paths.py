@@ -148,3 +148,18 @@ def test_main_thread_failure_stops_the_worker_and_keeps_the_previous_plan(
     assert [p.name for p in (root / "globals").iterdir() if p.name.startswith(".plan-") and not p.is_symlink()] == [
         current
     ]
+
+
+def test_plan_without_jobs(tmp_path: Path) -> None:
+    """No job: the fetched jobs' text is empty (one empty chunk), the files say so, no view folder has a file."""
+    db = build_plan_db(tmp_path / "p.duckdb", 1, 2)
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from training_jobs")
+    with duckdb.connect(str(db), read_only=True) as con:
+        result = export_plan(con, plan_root=tmp_path / "run", project=tmp_path)
+    assert result.total_jobs == 0
+    folder = tmp_path / "run/globals/training_plan"
+    plan = json.loads((folder / "master_training_plan.json").read_text())
+    assert plan["jobs"] == [] and plan["metadata"]["total_jobs"] == 0
+    assert (folder / "training_plan.yaml").read_text().startswith("jobs: []\n")
+    assert not any(p.is_file() for p in folder.rglob("by_*/*"))
