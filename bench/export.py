@@ -2,7 +2,13 @@
 target) exported by `trainplan export`, beside the floor: DuckDB COPYing the same training_jobs rows to JSON with
 no logic. Each measurement runs in its own process (time and peak RSS of that process).
 
-    .venv/bin/python -m bench.export [--targets 200] [--symbols 5000] [--workdir DIR]
+    .venv/bin/python -m bench.export [--targets 200] [--symbols 5000] [--threads 2] [--workdir DIR]
+
+Both processes use the same DuckDB `threads` setting (pin the benchmark with `taskset -c 1 ... --threads 1` on a
+shared machine). Besides the totals it prints, for the export, the wall time of each writer (with the thread it ran
+on: the master plan and the views are written by a worker thread beside the main thread's DuckDB queries) and the
+bytes of each file class. "MB written" counts each file once per inode: the mirror training_plan.json is a hard
+link to the master, so it is listed but never written twice.
 
 The database and outputs go to a temporary folder (removed afterwards) unless --workdir is given.
 """
@@ -21,39 +27,105 @@ from pathlib import Path
 from bench.plan_db import build_plan_db
 
 CHILD = """
-import json, resource, sys, time
+import functools, json, resource, sys, threading, time
 from pathlib import Path
 import duckdb
-mode, db, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+mode, db, out, threads = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
 con = duckdb.connect(db, read_only=True)
-con.execute("set threads = 2"); con.execute("set enable_progress_bar = false")
+con.execute(f"set threads = {threads}"); con.execute("set enable_progress_bar = false")
+steps = []
+if mode == "export":
+    from driver import export
+    def timed(name):
+        real = getattr(export, name, None)
+        if real is None:  # a step this version of the export does not have
+            return
+        @functools.wraps(real)
+        def run(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                steps.append([name, threading.current_thread().name, time.perf_counter() - t])
+        setattr(export, name, run)
+    for name in sys.argv[5].split(","):
+        timed(name)
 t0 = time.perf_counter()
 if mode == "floor":
     out.mkdir(parents=True, exist_ok=True)
     con.execute(f"copy (select * from training_jobs order by job_order) to '{out / 'jobs.json'}' (format json, array true)")
 else:
-    from driver.export import export_plan
-    export_plan(con, plan_root=out, project=Path.cwd())
+    export.export_plan(con, plan_root=out, project=Path.cwd())
 elapsed = time.perf_counter() - t0
-print(json.dumps({"seconds": elapsed, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak, "steps": steps}))
 """
 
+# the export's steps timed in the child (functions of driver.export), in the order they start
+STEPS = (
+    "_prepare",
+    "build_header",
+    "check_plan",
+    "fetch_jobs",
+    "write_master",
+    "write_views",
+    "write_routing_json",
+    "write_routing_rest",
+    "_write_routing_markdown",
+    "_write_training_yaml",
+    "_write_training_markdown",
+)
 
-def _measure(mode: str, db: Path, out: Path) -> dict[str, float]:
+FILE_CLASSES = (
+    ("routing_plan.json", "routing_plan/routing_plan.json"),
+    ("routing_plan.yaml", "routing_plan/routing_plan.yaml"),
+    ("routing_plan.md", "routing_plan/routing_plan.md"),
+    ("routing_candidates.parquet", "routing_plan/routing_candidates.parquet"),
+    ("master_training_plan.json", "training_plan/master_training_plan.json"),
+    ("training_plan.json (hard link)", "training_plan/training_plan.json"),
+    ("training_plan.yaml", "training_plan/training_plan.yaml"),
+    ("training_plan.md", "training_plan/training_plan.md"),
+    ("by_target/", "training_plan/by_target"),
+    ("by_symbol/", "training_plan/by_symbol"),
+    ("by_type/", "training_plan/by_type"),
+    ("by_route/", "training_plan/by_route"),
+)
+
+
+def _measure(mode: str, db: Path, out: Path, threads: int) -> dict:
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, str(db), str(out)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHILD, mode, str(db), str(out), str(threads), ",".join(STEPS)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads([line for line in proc.stdout.splitlines() if line.startswith("{")][-1])
 
 
-def _size_mb(path: Path) -> float:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+def _files(path: Path) -> list[Path]:
+    return [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+
+
+def _written_mb(path: Path) -> float:
+    """Bytes of the files under `path`, each inode once (a hard link is not a second write)."""
+    inodes = {(p.stat().st_dev, p.stat().st_ino): p.stat().st_size for p in _files(path)}
+    return sum(inodes.values()) / 1e6
+
+
+def _file_classes(out: Path) -> list[tuple[str, int, float]]:
+    base = out / "globals"
+    rows = []
+    for label, rel in FILE_CLASSES:
+        files = _files(base / rel) if (base / rel).exists() else []
+        rows.append((label, len(files), sum(p.stat().st_size for p in files) / 1e6))
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--targets", type=int, default=200)
     parser.add_argument("--symbols", type=int, default=5000)
+    parser.add_argument("--threads", type=int, default=2, help="DuckDB threads, the same for the floor and the export")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--repeat", type=int, default=2, help="runs of each, alternating; the fastest is reported")
     args = parser.parse_args()
@@ -63,23 +135,35 @@ def main() -> None:
         db = build_plan_db(work / "plan.duckdb", args.targets, args.symbols)
         print(f"built database: {args.targets} targets x {args.symbols} symbols in {time.perf_counter() - t0:.1f}s")
         floors, exports = [], []
+        classes: list[tuple[str, int, float]] = []
         for i in range(args.repeat):  # alternate, so both see the same machine load
             for mode, runs in (("floor", floors), ("export", exports)):
                 out = work / f"{mode}{i}"
-                runs.append({**_measure(mode, db, out), "mb": _size_mb(out)})
+                runs.append({**_measure(mode, db, out, args.threads), "mb": _written_mb(out)})
+                if mode == "export":
+                    classes = _file_classes(out)
                 shutil.rmtree(out)
             print(f"run {i + 1}: floor {floors[-1]['seconds']:.2f}s, export {exports[-1]['seconds']:.2f}s")
         floor = min(floors, key=lambda m: m["seconds"])
         export = min(exports, key=lambda m: m["seconds"])
+        print(f"DuckDB threads: {args.threads}")
         print(
             f"floor  (COPY training_jobs TO json): {floor['seconds']:.2f}s, peak RSS {floor['peak_rss_mb']:.0f} MB, "
-            f"{floor['mb']:.0f} MB written"
+            f"{floor['mb']:.0f} MB written ({floor['mb'] / floor['seconds']:.0f} MB/s)"
         )
         print(
             f"export (both plans, all files):      {export['seconds']:.2f}s, peak RSS {export['peak_rss_mb']:.0f} MB, "
-            f"{export['mb']:.0f} MB written"
+            f"{export['mb']:.0f} MB written ({export['mb'] / export['seconds']:.0f} MB/s)"
         )
-        print(f"ratio export / floor: {export['seconds'] / floor['seconds']:.2f}")
+        print(
+            f"ratio export / floor: {export['seconds'] / floor['seconds']:.2f} (bytes: {export['mb'] / floor['mb']:.2f})"
+        )
+        print("export steps of the fastest run (wall seconds; worker-thread steps overlap the main thread's):")
+        for name, thread, seconds in export["steps"]:
+            print(f"  {name:26s} {thread:14s} {seconds:6.2f}s")
+        print("export file classes (files, MB):")
+        for label, n, mb in classes:
+            print(f"  {label:32s} {n:6d} {mb:9.1f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,10 @@ The documents are built by DuckDB (`driver.plan_sql`) and streamed to disk (`dri
 is checked against the shipped JSON Schema before anything is published, and both folders are published together
 (`driver.plan_store`). Model-family names are normalised by `driver.families`.
 
+Each job's JSON is built once, fetched as one Arrow array in plan order, and the master plan and every derived
+view are cut from those bytes; a worker thread writes them while the main thread has DuckDB build the routing
+plan, the YAML and the Markdown (DuckDB and file writes release the GIL, so the two overlap on two cores).
+
 JSON layout: `metadata` and `summary` are indented by 2; each job (and each routing entry) is one line. Apart from
 `generated_at` and `run_id`, the same relations and policy give byte-identical files. `plan_id` (also in the
 routing plan) is a hash of everything else except `git_commit`.
@@ -26,12 +30,15 @@ import os
 import re
 import shutil
 import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import yaml
 
 from driver import plan_sql
@@ -39,7 +46,14 @@ from driver.families import normalise_families
 from driver.plan_names import view_file_name
 from driver.plan_schema import SCHEMA_VERSION, schema_errors
 from driver.plan_store import staged_plan
-from driver.plan_stream import write_grouped, write_partitioned, write_rows
+from driver.plan_stream import (
+    fetch_single_chunk,
+    partition_batches,
+    write_array,
+    write_grouped,
+    write_partitioned,
+    write_rows,
+)
 
 GLOBALS = Path("globals")
 ROUTING_PLAN = "routing_plan"
@@ -48,7 +62,6 @@ TRAINING_PLAN_DIR = GLOBALS / TRAINING_PLAN
 ROUTING_PLAN_DIR = GLOBALS / ROUTING_PLAN
 MASTER = "master_training_plan.json"
 CANDIDATES_SNAPSHOT = "routing_candidates.parquet"
-VIEW_KEYS = {"by_target": "target", "by_symbol": "symbol", "by_type": "training_type", "by_route": "route"}
 FORMAT_SUFFIX = {"JSON": "json", "YAML": "yaml", "MARKDOWN": "md", "MD": "md"}
 
 
@@ -121,9 +134,11 @@ def rejected_inputs(con: duckdb.DuckDBPyConnection) -> int | None:
     return int(_scalar(con, "select count(*) from rejected_inputs"))
 
 
-def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+def _prepare(con: duckdb.DuckDBPyConnection) -> str:
+    """The temp tables plan_jobs and plan_routes; returns the SQL of a job's JSON object over plan_jobs."""
     con.execute("set preserve_insertion_order = true")  # plan_jobs and plan_routes are scanned in stored order
     con.execute("set enable_progress_bar = false")
+    con.execute("set arrow_large_buffer_size = true")  # the jobs' text is fetched as one array: no 2 GB limit
     for sql in plan_sql.macros_sql():
         con.execute(sql)
     con.execute("create or replace temp table family_map (raw varchar[], normalized varchar[])")
@@ -133,6 +148,7 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
         plan_sql.plan_jobs_sql(relation_columns(con, "training_jobs"), relation_columns(con, "routing_decisions"))
     )
     con.execute(plan_sql.plan_routes_sql(relation_columns(con, "routing_decisions")))
+    return plan_sql.job_json_sql(relation_columns(con, "training_jobs"))
 
 
 def _counts(con: duckdb.DuckDBPyConnection, key: str) -> dict[str, int]:
@@ -234,9 +250,9 @@ def plan_id_of(header: PlanHeader, jobs_sha256: str, routes_sha256: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
-def check_plan(con: duckdb.DuckDBPyConnection, header: PlanHeader) -> None:
+def check_plan(con: duckdb.DuckDBPyConnection, header: PlanHeader, job_json: str) -> None:
     """Schema (envelope + one job per schema class) and unique job ids; raises PlanInvalid listing every problem."""
-    reps = [json.loads(r[0]) for r in con.execute(plan_sql.job_schema_representatives()).fetchall()]
+    reps = [json.loads(r[0]) for r in con.execute(plan_sql.job_schema_representatives(job_json)).fetchall()]
     problems = schema_errors({"metadata": header.training_metadata, "jobs": reps, "summary": header.summary})
     dupes = con.execute(
         "select job_id, count(*) from plan_jobs group by job_id having count(*) > 1 order by job_id limit 20"
@@ -266,7 +282,12 @@ def _patch_plan_id(path: Path, before: str, plan_id: str) -> None:
         fh.write(plan_id.encode())
 
 
-def write_master(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> tuple[Path, str, str]:
+def fetch_jobs(con: duckdb.DuckDBPyConnection, job_json: str, total_jobs: int) -> pa.Table:
+    """Every job's view keys and master-plan line (`plan_sql.jobs_text_rows`), in plan order, one chunk each."""
+    return fetch_single_chunk(con, plan_sql.jobs_text_rows(job_json), total_jobs)
+
+
+def write_master(folder: Path, header: PlanHeader, jobs: pa.Table) -> tuple[Path, str, str]:
     """master_training_plan.json with the placeholder plan_id; returns (path, header text, SHA-256 of the jobs)."""
     md, summary = header.training_metadata, header.summary
     before, after = _around({"metadata": md, "jobs": None, "summary": summary}, "jobs")
@@ -276,7 +297,7 @@ def write_master(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeade
         fh.write(before.encode())
         if md["total_jobs"]:
             fh.write(b"[\n")
-            write_rows(fh, con, plan_sql.jobs_json_rows(), skip_first=2, hasher=hasher)
+            write_array(fh, jobs.column("line").chunk(0), skip_first=2, hasher=hasher)
             fh.write(b"\n  ]")
         else:
             fh.write(b"[]")
@@ -293,13 +314,12 @@ def _mirror(src: Path, dst: Path) -> None:
         shutil.copyfile(src, dst)
 
 
-def write_training_rest(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader) -> None:
-    """Everything of the training plan after the master (which already carries the final plan_id)."""
+def write_training_rest(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader, jobs: pa.Table) -> None:
+    """The mirror, YAML and Markdown of the training plan, once the master carries the final plan_id (the views
+    are written by `write_views`)."""
     _mirror(folder / MASTER, folder / "training_plan.json")
-    _write_training_yaml(con, folder / "training_plan.yaml", header)
+    _write_training_yaml(con, folder / "training_plan.yaml", header, _needs_yaml_escape(jobs.column("line").chunk(0)))
     _write_training_markdown(con, folder / "training_plan.md", header)
-    if header.training_metadata["total_jobs"]:
-        _write_views(con, folder)
 
 
 def _view_header(key: str, value: str) -> bytes:
@@ -309,27 +329,28 @@ def _view_header(key: str, value: str) -> bytes:
 VIEW_FOOTER = b"\n  ]\n}\n"
 
 
-def _write_views(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
-    """by_target/ and by_symbol/: one sorted pass each; by_type/ and by_route/: one scan per value, in plan order."""
-    for view, key in VIEW_KEYS.items():
+def write_views(folder: Path, jobs: pa.Table, cancelled: threading.Event | None = None) -> None:
+    """by_target/, by_symbol/, by_type/, by_route/: one file per value of the view's key, its jobs in plan order,
+    cut from the jobs' text (no query, no formatting)."""
+    lines = jobs.column("line").chunk(0)
+    for view, key in plan_sql.VIEW_KEYS.items():
         (folder / view).mkdir()
-        if key in ("target", "symbol"):
 
-            def path_for(value: str, view: str = view) -> Path:
-                return folder / view / view_file_name(value)
-
-            def header_for(value: str, key: str = key) -> bytes:
-                return _view_header(key, value)
-
-            write_partitioned(con, plan_sql.jobs_by_key_rows(key), path_for, header_for, VIEW_FOOTER, skip_first=2)
-            continue
-        for (value,) in con.execute(f"select distinct {key} from plan_jobs order by {key}").fetchall():
+        def path_for(value: str, view: str = view, key: str = key) -> Path:
             stem = value.removeprefix("ROUTE_").lower() if key == "route" else value
-            with (folder / view / view_file_name(stem)).open("xb") as fh:
-                fh.write(_view_header(key, value))
-                literal = "'" + value.replace("'", "''") + "'"
-                write_rows(fh, con, plan_sql.jobs_json_rows(f"{key} = {literal}"), skip_first=2)
-                fh.write(VIEW_FOOTER)
+            return folder / view / view_file_name(stem)
+
+        def header_for(value: str, key: str = key) -> bytes:
+            return _view_header(key, value)
+
+        write_partitioned(
+            partition_batches(jobs.column(key).chunk(0), lines),
+            path_for,
+            header_for,
+            VIEW_FOOTER,
+            skip_first=2,
+            cancelled=cancelled.is_set if cancelled is not None else lambda: False,
+        )
 
 
 def _yaml_summary(summary: dict[str, Any]) -> dict[str, Any]:
@@ -337,7 +358,7 @@ def _yaml_summary(summary: dict[str, Any]) -> dict[str, Any]:
     return {**summary, "by_priority": {int(k): v for k, v in summary["by_priority"].items()}}
 
 
-def _write_training_yaml(con: duckdb.DuckDBPyConnection, path: Path, header: PlanHeader) -> None:
+def _write_training_yaml(con: duckdb.DuckDBPyConnection, path: Path, header: PlanHeader, escape: bool) -> None:
     tail = yaml.safe_dump(
         {"metadata": header.training_metadata, "summary": _yaml_summary(header.summary)},
         sort_keys=True,
@@ -347,10 +368,7 @@ def _write_training_yaml(con: duckdb.DuckDBPyConnection, path: Path, header: Pla
     with path.open("xb") as fh:
         if header.training_metadata["total_jobs"]:
             fh.write(b"jobs:\n")
-            quote = _yaml_quote_macro(
-                con, "target || coalesce(symbol, '') || job_id || coalesce(reason, '')", "plan_jobs"
-            )
-            write_rows(fh, con, plan_sql.jobs_yaml_rows(quote))
+            write_rows(fh, con, plan_sql.jobs_yaml_rows("yaml_str" if escape else "yaml_plain"))
         else:
             fh.write(b"jobs: []\n")
         fh.write(tail.encode())
@@ -410,6 +428,15 @@ def _route_targets(con: duckdb.DuckDBPyConnection) -> list[RouteTarget]:
 
 
 _YAML_UNSAFE = re.compile("[\x7f-\x9f]")
+# the same characters in UTF-8 (DEL; C1 controls are U+0080-U+009F, encoded C2 80 - C2 9F)
+_YAML_UNSAFE_UTF8 = re.compile(b"\x7f|\xc2[\x80-\x9f]")
+
+
+def _needs_yaml_escape(lines: pa.Array) -> bool:
+    """Whether some job string holds a character YAML 1.1 readers reject raw. The jobs' JSON holds every string
+    the YAML quotes, as the same to_json text, so one byte scan of it decides (no query over a million rows)."""
+    data = lines.buffers()[2]
+    return data is not None and _YAML_UNSAFE_UTF8.search(memoryview(data)) is not None
 
 
 def yaml_quote(value: str) -> str:
@@ -555,24 +582,40 @@ def export_plan(
     now: datetime | None = None,
 ) -> ExportResult:
     """Build, check and publish both plans under `plan_root/globals/`; the previous plan stays whole on failure."""
-    _prepare(con)
+    job_json = _prepare(con)
     header = build_header(con, policy_path=policy_path, project=project, now=now or datetime.now(UTC))
-    check_plan(con, header)
-    with staged_plan(plan_root / GLOBALS, (ROUTING_PLAN, TRAINING_PLAN)) as staging:
-        routing_json = None
-        if "json" in header.formats:
-            routing_json = write_routing_json(con, staging / ROUTING_PLAN, header)
-            routes_sha256 = routing_json[2]
-        else:
-            routes_sha256 = _scalar(con, plan_sql.routes_digest())
-        master, master_before, jobs_sha256 = write_master(con, staging / TRAINING_PLAN, header)
-        plan_id = plan_id_of(header, jobs_sha256, routes_sha256)
-        header.training_metadata["plan_id"] = header.routing_metadata["plan_id"] = plan_id
-        _patch_plan_id(master, master_before, plan_id)
-        if routing_json is not None:
-            _patch_plan_id(routing_json[0], routing_json[1], plan_id)
-        write_routing_rest(con, staging / ROUTING_PLAN, header)
-        write_training_rest(con, staging / TRAINING_PLAN, header)
+    check_plan(con, header, job_json)
+    total_jobs = header.training_metadata["total_jobs"]
+    jobs = fetch_jobs(con, job_json, total_jobs)
+    failed = threading.Event()
+    with (
+        staged_plan(plan_root / GLOBALS, (ROUTING_PLAN, TRAINING_PLAN)) as staging,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-views") as worker,
+    ):
+        training = staging / TRAINING_PLAN
+        try:
+            # the worker writes the files cut from the jobs' text; the main thread runs the DuckDB queries
+            master_done = worker.submit(write_master, training, header, jobs)
+            views_done = worker.submit(write_views, training, jobs, failed) if total_jobs else None
+            routing_json = None
+            if "json" in header.formats:
+                routing_json = write_routing_json(con, staging / ROUTING_PLAN, header)
+                routes_sha256 = routing_json[2]
+            else:
+                routes_sha256 = _scalar(con, plan_sql.routes_digest())
+            master, master_before, jobs_sha256 = master_done.result()
+            plan_id = plan_id_of(header, jobs_sha256, routes_sha256)
+            header.training_metadata["plan_id"] = header.routing_metadata["plan_id"] = plan_id
+            _patch_plan_id(master, master_before, plan_id)
+            if routing_json is not None:
+                _patch_plan_id(routing_json[0], routing_json[1], plan_id)
+            write_routing_rest(con, staging / ROUTING_PLAN, header)
+            write_training_rest(con, training, header, jobs)
+            if views_done is not None:
+                views_done.result()
+        except BaseException:
+            failed.set()  # the worker stops at its next batch; staged_plan then removes the folder
+            raise
     return ExportResult(
         master_plan=plan_root / TRAINING_PLAN_DIR / MASTER,
         routing_plan_dir=plan_root / ROUTING_PLAN_DIR,

@@ -43,7 +43,10 @@ def macros_sql() -> list[str]:
         "when regexp_matches(s, '[\\x{7f}-\\x{9f}]') then " + _yaml_escape_chain("to_json(s)::varchar") + " "
         "else to_json(s)::varchar end",
         "create or replace temp macro yaml_plain(s) as coalesce(to_json(s)::varchar, 'null')",
-        f"create or replace temp macro md_cell(s) as replace(replace(replace(coalesce(s, ''), '|', '\\|'), {NL}, ' '), chr(13), ' ')",
+        # the replace chain only where one of its characters occurs: a scan is far cheaper than three copies
+        "create or replace temp macro md_cell(s) as case "
+        f"when contains(s, '|') or contains(s, {NL}) or contains(s, chr(13)) "
+        f"then replace(replace(replace(s, '|', '\\|'), {NL}, ' '), chr(13), ' ') else coalesce(s, '') end",
         "create or replace temp macro md_cut(s, n) as case when length(s) > n then left(s, n) || '...' else s end",
     ]
 
@@ -72,13 +75,6 @@ def plan_jobs_sql(job_columns: set[str], decision_columns: set[str]) -> str:
     excluded = (
         "coalesce(j.excluded_features, []::varchar[])" if "excluded_features" in job_columns else "null::varchar[]"
     )
-    job_keys = ["job_id", "target", "symbol", "route", "training_type", "model_families", "priority",
-                "estimated_samples", "reason", "metadata"]  # fmt: skip
-    exprs = {"model_families": "families", "metadata": "metadata_json"}
-    pairs = [(k, exprs.get(k, k)) for k in job_keys]
-    if "excluded_features" in job_columns:
-        pairs.append(("excluded_features", "excluded_features"))
-    job_json = json_object_sql(pairs, raw=frozenset({"metadata"}))
     return f"""
 create or replace temp table plan_jobs as
 with
@@ -92,11 +88,11 @@ base as (
         j.needs_cs_ensemble::boolean as needs_cs_ensemble,
         coalesce(f.normalized, []::varchar[]) as families,
         {excluded} as excluded_features,
-        cs.cs_stability
+        case when j.symbol is null then cs.cs_stability end as cs_stability
         {extra_cols}
     from training_jobs as j
     left join family_map as f on j.model_families = f.raw
-    left join cs on j.symbol is null and j.target = cs.target
+    left join cs on j.target = cs.target
 ),
 with_meta as (
     select
@@ -108,12 +104,21 @@ with_meta as (
         end as metadata_json
     from base
 )
-select
-    *,
-    {job_json} as job_json
-from with_meta
+select * from with_meta
 order by job_order
 """
+
+
+def job_json_sql(job_columns: set[str]) -> str:
+    """A job's JSON object (reference key order, §5.2) from a plan_jobs row. Not stored: it is built once, by the
+    query that fetches the jobs' text (`jobs_text_rows`), and for the few jobs the schema check looks at."""
+    job_keys = ["job_id", "target", "symbol", "route", "training_type", "model_families", "priority",
+                "estimated_samples", "reason", "metadata"]  # fmt: skip
+    exprs = {"model_families": "families", "metadata": "metadata_json"}
+    pairs = [(k, exprs.get(k, k)) for k in job_keys]
+    if "excluded_features" in job_columns:
+        pairs.append(("excluded_features", "excluded_features"))
+    return json_object_sql(pairs, raw=frozenset({"metadata"}))
 
 
 def plan_routes_sql(decision_columns: set[str]) -> str:
@@ -157,15 +162,19 @@ def plan_routes_sql(decision_columns: set[str]) -> str:
 
     return f"""
 create or replace temp table plan_routes as
-with entries as (
+with decisions as (
+    -- a column, not an expression, goes into md_cell (a macro repeats its argument; CASE stops its reuse)
+    select *, left(array_to_string(reasons, '; '), 100) as md_reasons from routing_decisions
+),
+entries as (
     select
         target, symbol, route, cs_state, cs_summary,
         case when symbol is null then {cs_entry} else {symbol_entry} end as entry_json,
         case when symbol is not null then concat(
             '| ', md_cell(symbol), ' | ', route, ' | ', cs_state, ' | ', local_state, ' | ',
-            md_cell(left(array_to_string(reasons, '; '), 100)), e' |\\n'
+            md_cell(md_reasons), e' |\\n'
         ) end as md_row
-    from routing_decisions
+    from decisions
 )
 -- built unsorted (in parallel), then sorted once on these narrow columns: every routing file scans this order
 select target, symbol, route, cs_state, cs_summary, entry_json, md_row from entries order by target, symbol nulls first
@@ -175,16 +184,15 @@ select target, symbol, route, cs_state, cs_summary, entry_json, md_row from entr
 # ---------------------------------------------------------------- training plan
 
 
-def jobs_json_rows(where: str = "true") -> str:
-    """Jobs in plan order: plan_jobs is stored in job_order and a scan keeps that order."""
-    return f"select concat(e',\\n    ', job_json) from plan_jobs where {where}"
+# The columns the derived views are partitioned by (view folder -> plan_jobs column), fetched with the jobs' text.
+VIEW_KEYS = {"by_target": "target", "by_symbol": "symbol", "by_type": "training_type", "by_route": "route"}
 
 
-def jobs_by_key_rows(key: str) -> str:
-    return (
-        f"select {key} as k, concat(e',\\n    ', job_json) from plan_jobs "
-        f"where {key} is not null order by {key}, job_order"
-    )
+def jobs_text_rows(job_json: str) -> str:
+    """Every job in plan order (plan_jobs is stored in job_order and a scan keeps that order): the view keys and
+    the job's line of the master plan (a comma, a newline and the indented JSON object)."""
+    keys = ", ".join(f"{key}::varchar as {key}" for key in dict.fromkeys(VIEW_KEYS.values()))
+    return f"select {keys}, concat(e',\\n    ', {job_json}) as line from plan_jobs"
 
 
 def jobs_summary(key: str) -> str:
@@ -234,7 +242,11 @@ def jobs_markdown_rows() -> str:
     )
     head = MD_JOBS_TABLE_HEAD.replace("\n", "' || chr(10) || '")
     return f"""
-with n_symbol_jobs as (select target, count(symbol) as n from plan_jobs group by target)
+with n_symbol_jobs as (select target, count(symbol) as n from plan_jobs group by target),
+cells as (
+    -- columns, not expressions, go into md_cell (a macro repeats its argument; CASE stops its reuse)
+    select target, symbol, job_id, route, priority, families, reason, md_cut(reason, 80) as reason_cut from plan_jobs
+)
 select
     j.target,
     case when j.symbol is null then concat(
@@ -244,10 +256,10 @@ select
     )
     else concat(
         '| ', md_cell(j.symbol), ' | ', j.route, ' | ', j.priority, ' | ', {fams}, ' | ',
-        md_cell(md_cut(j.reason, 80)), e' |\\n'
+        md_cell(j.reason_cut), e' |\\n'
     )
     end
-from plan_jobs as j
+from cells as j
 inner join n_symbol_jobs as n on j.target = n.target
 order by j.target, j.symbol nulls first
 """
@@ -333,6 +345,10 @@ JOB_SCHEMA_CLASS = (
 )
 
 
-def job_schema_representatives() -> str:
+def job_schema_representatives(job_json: str) -> str:
+    """The JSON of the first job of each schema class, in plan order."""
     keys = ", ".join(JOB_SCHEMA_CLASS)
-    return f"select min_by(job_json, job_order) from plan_jobs group by {keys} order by min(job_order)"
+    return (
+        f"with firsts as (select min(job_order) as job_order from plan_jobs group by {keys}) "
+        f"select {job_json} from plan_jobs where job_order in (select job_order from firsts) order by job_order"
+    )

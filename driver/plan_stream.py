@@ -3,11 +3,15 @@
 A query returns its text already formatted (one row = one chunk of the file, separators included); the rows
 arrive as Arrow record batches and the bytes of each batch's string buffer are written as they are. Memory stays
 at one batch whatever the number of rows.
+
+The jobs' text is the exception: it is fetched once into one Arrow array (`fetch_single_chunk`) and every file
+that holds jobs (the master plan, the derived views) is cut from those bytes: the master writes the buffer as it
+is, a view regroups it with Arrow `take` (`partition_batches`), so no job is formatted or sorted twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -16,6 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 BATCH_ROWS = 65_536
+
+
+class ExportCancelled(RuntimeError):
+    """A writer running beside the main export stopped because the export already failed."""
 
 
 def _offsets(arr: pa.Array) -> memoryview:
@@ -67,23 +75,57 @@ def _runs(keys: pa.Array) -> Iterator[tuple[int, int, str]]:
         yield start, stop, keys[start].as_py()
 
 
+def fetch_single_chunk(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> pa.Table:
+    """The whole result of `sql` (at most `rows` rows) as an Arrow table of one chunk per column, in query order.
+    Strings come as large_string when the connection sets arrow_large_buffer_size (no 2 GB limit)."""
+    table = con.execute(sql).to_arrow_table(max(rows, 1)).combine_chunks()
+    if table.num_rows == 0:  # no rows come as no chunk: make it one empty chunk per column
+        return pa.Table.from_arrays([pa.array([], field.type) for field in table.schema], schema=table.schema)
+    return table
+
+
+def write_array(fh: BinaryIO, arr: pa.Array, *, skip_first: int = 0, hasher: Any = None) -> None:
+    """Write the bytes of a string array (one chunk) as they are; the first `skip_first` bytes are dropped."""
+    chunk = _span(arr, 0, len(arr))[skip_first:]
+    fh.write(chunk)
+    if hasher is not None:
+        hasher.update(chunk)
+
+
+def partition_batches(
+    keys: pa.Array, texts: pa.Array, *, rows: int = BATCH_ROWS
+) -> Iterator[tuple[pa.Array, pa.Array]]:
+    """(keys, texts) batches of the rows whose key is not null, grouped by key (groups in the order their key first
+    appears) and, within a group, in their original order (a stable sort of the key's dictionary code)."""
+    encoded = pc.dictionary_encode(keys)
+    codes = encoded.indices
+    order = pc.sort_indices(codes)  # stable; null keys sort last
+    present = len(codes) - codes.null_count
+    for start in range(0, present, rows):
+        idx = order.slice(start, min(rows, present - start))
+        yield pc.take(encoded.dictionary, pc.take(codes, idx)), pc.take(texts, idx)
+
+
 def write_partitioned(
-    con: duckdb.DuckDBPyConnection,
-    sql: str,
+    batches: Iterable[tuple[pa.Array, pa.Array]],
     path_for: Callable[[str], Path],
     header_for: Callable[[str], bytes],
     footer: bytes,
     *,
     skip_first: int = 0,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> list[str]:
-    """One file per key: `sql` returns (key, text) sorted by key; returns the keys written, in order."""
+    """One file per key: `batches` hold (key, text) rows grouped by key (`partition_batches`); returns the keys
+    written, in order. Stops with ExportCancelled between batches once `cancelled()` is true."""
     keys_written: list[str] = []
     fh: BinaryIO | None = None
     current: str | None = None
     try:
-        for batch in _batches(con, sql, None):
-            for start, stop, key in _runs(batch.column(0)):
-                chunk = _span(batch.column(1), start, stop)
+        for keys, texts in batches:
+            if cancelled():
+                raise ExportCancelled("the export failed elsewhere; stopped writing views")
+            for start, stop, key in _runs(keys):
+                chunk = _span(texts, start, stop)
                 if fh is None or key != current:
                     if fh is not None:
                         fh.write(footer)

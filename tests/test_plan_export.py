@@ -296,21 +296,24 @@ KILLER = """
 import os, signal, sys
 from pathlib import Path
 import duckdb
-from driver import export, plan_stream
+from driver import export
 calls = {"n": 0}
-real = plan_stream.write_rows
-def write_then_die(*args, **kwargs):
-    calls["n"] += 1
-    if calls["n"] == int(sys.argv[3]):
-        os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no finally: like a power cut of the process
-    return real(*args, **kwargs)
-export.write_rows = write_then_die
+def dying(real):
+    def write_then_die(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == int(sys.argv[3]):
+            os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no finally: like a power cut of the process
+        return real(*args, **kwargs)
+    return write_then_die
+# every file writer, in both threads (10 calls for this plan)
+for name in ("write_rows", "write_grouped", "write_array", "write_partitioned"):
+    setattr(export, name, dying(getattr(export, name)))
 with duckdb.connect(sys.argv[1], read_only=True) as con:
     export.export_plan(con, plan_root=Path(sys.argv[2]), project=Path(sys.argv[2]))
 """
 
 
-@pytest.mark.parametrize("kill_at", [1, 2, 4])
+@pytest.mark.parametrize("kill_at", [1, 2, 4, 8])
 def test_kill_midway_leaves_previous_plan(two_dbs: tuple[Path, Path], tmp_path: Path, kill_at: int) -> None:
     old, new = two_dbs
     root = tmp_path / "run"
