@@ -13,8 +13,7 @@ compared as (
 
 snapshots as (
 
-    select * from {{ ref('int_stability__snapshots') }}
-    where is_in_scope and excluded_reason is null
+    select * from {{ ref('stg_foxml__importance_snapshots') }}
 
 ),
 
@@ -32,7 +31,7 @@ listed as (
         {{ list_elements('snapshots.features', 'feature_name', 'feature_position') }}
     from compared
     inner join snapshots
-        on compared.snapshot_file = snapshots.snapshot_file
+        on compared.snapshot_file = snapshots.source_file
 
 ),
 

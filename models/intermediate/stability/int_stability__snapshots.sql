@@ -74,11 +74,12 @@ scoped as (
         laned.*,
         symbol_universes.symbol
     from laned
+    -- Only symbol-lane snapshots look for a symbol. The lane test sits inside the equality (a condition on the
+    -- left side alone would turn the hash join into a nested loop over every snapshot and symbol).
     left join symbol_universes
         on
-            laned.lane = 'symbol'
-            and laned.target = symbol_universes.target
-            and laned.universe_key = symbol_universes.universe_key
+            laned.target = symbol_universes.target
+            and case when laned.lane = 'symbol' then laned.universe_key end = symbol_universes.universe_key
 
 ),
 
@@ -110,7 +111,6 @@ final as (
         universe_sig,
         universe_key,
         created_at,
-        features,
         dataset_signature,
         split_signature,
         target_signature,
