@@ -22,7 +22,7 @@ from driver.plan_files import load_training_plan
 from driver.plan_names import name_in_view_file, view_file_name
 from driver.plan_validate import validate_plan
 from driver.settings import project_dir
-from tests.conftest import Built
+from tests.conftest import SAMPLE_RUN, Built, build
 
 REF_METADATA = [
     "generated_at", "run_id", "git_commit", "config_hash", "routing_plan_path", "metrics_snapshot", "total_jobs",
@@ -235,6 +235,14 @@ def test_two_exports_differ_only_in_generated_at_and_run_id(
     files_a, files_b = _files(tmp_path / "a"), _files(tmp_path / "b")
     assert len(files_a) > 20
     assert files_a == files_b  # ...and nothing else
+
+
+def test_two_builds_of_the_same_run_give_the_same_files(sample_built: Built, tmp_path: Path) -> None:
+    """A second dbt build (multi-threaded, insertion order not preserved) of the same inputs writes the same plan."""
+    again = build(SAMPLE_RUN, tmp_path / "again")
+    files_first, files_again = _files(sample_built.out_dir), _files(again.out_dir)
+    assert len(files_first) > 20
+    assert files_first == files_again
 
 
 def test_plan_id_follows_the_content(tmp_path: Path) -> None:
