@@ -1,7 +1,7 @@
 -- The snapshots each comparable scope compares: those that passed the replicate filter, in the kept universe
 -- group, numbered in created_at order (ties by file) so that snapshot_seq n is compared with n + 1 only.
--- snapshot_id numbers them across all scopes in (scope_id, snapshot_seq) order, so the snapshot compared
--- with snapshot_id n is snapshot_id n + 1 of the same scope.
+-- snapshot_id numbers them across all scopes in (scope_id, snapshot_seq) order; next_snapshot_id is the one
+-- each is compared with (null for the last of its scope).
 with
 
 scopes as (
@@ -39,12 +39,21 @@ sequenced as (
 
 ),
 
+numbered as (
+
+    select
+        *,
+        cast(row_number() over (order by scope_id, snapshot_seq) as integer) as snapshot_id
+    from sequenced
+
+),
+
 final as (
 
     select
         *,
-        row_number() over (order by scope_id, snapshot_seq) as snapshot_id
-    from sequenced
+        lead(snapshot_id) over (partition by scope_id order by snapshot_seq) as next_snapshot_id
+    from numbered
 
 )
 

@@ -40,9 +40,7 @@ pairs as (
         coalesce(later_top_k.n_top_k, 0) as later_n_top_k
     from compared as earlier
     inner join compared as later
-        on
-            earlier.scope_id = later.scope_id
-            and later.snapshot_id = earlier.snapshot_id + 1
+        on earlier.next_snapshot_id = later.snapshot_id
     left join top_k_sizes as earlier_top_k
         on earlier.snapshot_id = earlier_top_k.snapshot_id
     left join top_k_sizes as later_top_k
@@ -60,8 +58,7 @@ common_features as (
     from features as earlier
     inner join features as later
         on
-            earlier.scope_id = later.scope_id
-            and later.snapshot_id = earlier.snapshot_id + 1
+            earlier.next_snapshot_id = later.snapshot_id
             and earlier.feature_id = later.feature_id
 
 ),

@@ -26,8 +26,8 @@ policy as (
 listed as (
 
     select
-        compared.scope_id,
         compared.snapshot_id,
+        compared.next_snapshot_id,
         {{ list_elements('snapshots.features', 'feature_name', 'feature_position') }}
     from compared
     inner join snapshots
@@ -47,18 +47,19 @@ feature_ids as (
 
     select
         feature_name,
-        row_number() over (order by feature_name) as feature_id
+        cast(row_number() over (order by feature_name) as integer) as feature_id
     from feature_names
 
 ),
 
+
 coded as (
 
     select
-        listed.scope_id,
         listed.snapshot_id,
+        listed.next_snapshot_id,
         feature_ids.feature_id,
-        listed.feature_position
+        cast(listed.feature_position as integer) as feature_position
     from listed
     inner join feature_ids
         on listed.feature_name = feature_ids.feature_name
@@ -74,8 +75,8 @@ repeating as (
 first_occurrences as (
 
     select
-        scope_id,
         snapshot_id,
+        next_snapshot_id,
         feature_id,
         feature_position
     from coded
@@ -84,21 +85,21 @@ first_occurrences as (
     union all
 
     select
-        scope_id,
         snapshot_id,
+        next_snapshot_id,
         feature_id,
         min(feature_position) as feature_position
     from coded
     where snapshot_id in (select repeating.snapshot_id from repeating)
-    group by scope_id, snapshot_id, feature_id
+    group by snapshot_id, next_snapshot_id, feature_id
 
 ),
 
 final as (
 
     select
-        first_occurrences.scope_id,
         first_occurrences.snapshot_id,
+        first_occurrences.next_snapshot_id,
         first_occurrences.feature_id,
         first_occurrences.feature_position,
         first_occurrences.feature_position <= policy.stability_top_k as is_top_k
