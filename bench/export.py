@@ -1,14 +1,23 @@
 """Export benchmark: a plan of TARGETS x SYMBOLS symbol jobs (default 200 x 5,000 = 1,000,000, plus one CS job per
-target) exported by `trainplan export`, beside the floor: DuckDB COPYing the same training_jobs rows to JSON with
-no logic. Each measurement runs in its own process (time and peak RSS of that process).
+target) exported by `trainplan export` with three file sets chosen by the policy, beside the floors: DuckDB COPYing
+the same rows to JSON with no logic. Each measurement runs in its own process (time and peak RSS of that process).
 
-    .venv/bin/python -m bench.export [--targets 200] [--symbols 5000] [--threads 2] [--workdir DIR]
+    .venv/bin/python -m bench.export [--targets 200] [--symbols 5000] [--threads 2] [--repeat 2] [--workdir DIR]
+                                     [--sets reference,json,plan]
+
+File sets (`dump_plan_as` / `training_plan_files` of the policy):
+- reference: JSON, YAML, MARKDOWN / all six: the reference's whole file set (the shipped config);
+- json: JSON / none: master_training_plan.json (+ its mirror, a hard link) and routing_plan.json;
+- plan: none / none: master_training_plan.json and its mirror only.
+Every set also writes the routing candidates snapshot (parquet). Floors: `COPY training_jobs TO ... (FORMAT json)`
+(the issue's floor: the same jobs) and `COPY routing_decisions ...` (the routing plan's rows); a set that writes
+the routing plan is also compared with the sum of both floors.
 
 Both processes use the same DuckDB `threads` setting (pin the benchmark with `taskset -c 1 ... --threads 1` on a
-shared machine). Besides the totals it prints, for the export, the wall time of each writer (with the thread it ran
-on: the master plan and the views are written by a worker thread beside the main thread's DuckDB queries) and the
-bytes of each file class. "MB written" counts each file once per inode: the mirror training_plan.json is a hard
-link to the master, so it is listed but never written twice.
+shared machine). Besides the totals it prints, for each export, the wall time of each writer (with the thread it
+ran on: the master plan and the views are written by a worker thread beside the main thread's DuckDB queries) and,
+for the reference set, the bytes of each file class. "MB written" counts each file once per inode: the mirror
+training_plan.json is a hard link to the master, so it is listed but never written twice.
 
 The database and outputs go to a temporary folder (removed afterwards) unless --workdir is given.
 """
@@ -23,6 +32,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import duckdb
 
 from bench.plan_db import build_plan_db
 
@@ -50,15 +61,24 @@ if mode == "export":
         setattr(export, name, run)
     for name in sys.argv[5].split(","):
         timed(name)
-t0 = time.perf_counter()
+def cpu():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+c0, t0 = cpu(), time.perf_counter()
 if mode == "floor":
     out.mkdir(parents=True, exist_ok=True)
     con.execute(f"copy (select * from training_jobs order by job_order) to '{out / 'jobs.json'}' (format json, array true)")
+elif mode == "floor_decisions":
+    out.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        "copy (select * from routing_decisions order by target, symbol nulls first) "
+        f"to '{out / 'decisions.json'}' (format json, array true)"
+    )
 else:
     export.export_plan(con, plan_root=out, project=Path.cwd())
 elapsed = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak, "steps": steps}))
+print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu() - c0, "peak_rss_mb": peak, "steps": steps}))
 """
 
 # the export's steps timed in the child (functions of driver.export), in the order they start
@@ -121,6 +141,32 @@ def _file_classes(out: Path) -> list[tuple[str, int, float]]:
     return rows
 
 
+# name -> (dump_plan_as, training_plan_files, compared with the decisions floor too)
+FILE_SETS = {
+    "reference": (("JSON", "YAML", "MARKDOWN"), ("YAML", "MARKDOWN", "BY_TARGET", "BY_SYMBOL", "BY_TYPE", "BY_ROUTE")),
+    "json": (("JSON",), ()),
+    "plan": ((), ()),
+}
+
+
+def _with_files(db: Path, target: Path, dump_plan_as: tuple[str, ...], files: tuple[str, ...]) -> Path:
+    """A copy of the benchmark database whose policy lists these formats and training plan files."""
+    shutil.copyfile(db, target)
+    con = duckdb.connect(str(target))
+    try:
+        con.execute(
+            "update routing_policy set dump_plan_as = ?::varchar[], training_plan_files = ?::varchar[]",
+            [list(dump_plan_as), list(files)],
+        )
+    finally:
+        con.close()
+    return target
+
+
+def _fastest(runs: list[dict]) -> dict:
+    return min(runs, key=lambda m: m["seconds"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--targets", type=int, default=200)
@@ -128,42 +174,54 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads, the same for the floor and the export")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--repeat", type=int, default=2, help="runs of each, alternating; the fastest is reported")
+    parser.add_argument("--sets", default=",".join(FILE_SETS), help="file sets to export: reference, json, plan")
     args = parser.parse_args()
+    sets = [name.strip() for name in args.sets.split(",") if name.strip()]
+    unknown = [name for name in sets if name not in FILE_SETS]
+    if unknown:
+        parser.error(f"--sets: unknown file set {unknown[0]!r} (expected some of {', '.join(FILE_SETS)})")
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
-        db = build_plan_db(work / "plan.duckdb", args.targets, args.symbols)
+        db = build_plan_db(work / "base.duckdb", args.targets, args.symbols)
+        dbs = {name: _with_files(db, work / f"set_{name}.duckdb", *FILE_SETS[name]) for name in sets}
         print(f"built database: {args.targets} targets x {args.symbols} symbols in {time.perf_counter() - t0:.1f}s")
-        floors, exports = [], []
+        runs: dict[str, list[dict]] = {name: [] for name in ("floor", "floor_decisions", *sets)}
         classes: list[tuple[str, int, float]] = []
-        for i in range(args.repeat):  # alternate, so both see the same machine load
-            for mode, runs in (("floor", floors), ("export", exports)):
-                out = work / f"{mode}{i}"
-                runs.append({**_measure(mode, db, out, args.threads), "mb": _written_mb(out)})
-                if mode == "export":
+        for i in range(args.repeat):  # alternate, so all see the same machine load
+            for name in runs:
+                mode = name if name.startswith("floor") else "export"
+                out = work / f"{name}{i}"
+                runs[name].append({**_measure(mode, dbs.get(name, db), out, args.threads), "mb": _written_mb(out)})
+                if name == "reference":
                     classes = _file_classes(out)
                 shutil.rmtree(out)
-            print(f"run {i + 1}: floor {floors[-1]['seconds']:.2f}s, export {exports[-1]['seconds']:.2f}s")
-        floor = min(floors, key=lambda m: m["seconds"])
-        export = min(exports, key=lambda m: m["seconds"])
-        print(f"DuckDB threads: {args.threads}")
-        print(
-            f"floor  (COPY training_jobs TO json): {floor['seconds']:.2f}s, peak RSS {floor['peak_rss_mb']:.0f} MB, "
-            f"{floor['mb']:.0f} MB written ({floor['mb'] / floor['seconds']:.0f} MB/s)"
-        )
-        print(
-            f"export (both plans, all files):      {export['seconds']:.2f}s, peak RSS {export['peak_rss_mb']:.0f} MB, "
-            f"{export['mb']:.0f} MB written ({export['mb'] / export['seconds']:.0f} MB/s)"
-        )
-        print(
-            f"ratio export / floor: {export['seconds'] / floor['seconds']:.2f} (bytes: {export['mb'] / floor['mb']:.2f})"
-        )
-        print("export steps of the fastest run (wall seconds; worker-thread steps overlap the main thread's):")
-        for name, thread, seconds in export["steps"]:
-            print(f"  {name:26s} {thread:14s} {seconds:6.2f}s")
-        print("export file classes (files, MB):")
-        for label, n, mb in classes:
-            print(f"  {label:32s} {n:6d} {mb:9.1f}")
+            print(f"run {i + 1}: " + ", ".join(f"{name} {r[-1]['seconds']:.2f}s" for name, r in runs.items()))
+        print(f"DuckDB threads: {args.threads}; the fastest of {args.repeat} runs of each")
+        floor, floor_decisions = _fastest(runs["floor"]), _fastest(runs["floor_decisions"])
+        both = floor["seconds"] + floor_decisions["seconds"]
+        for label, m in (("COPY training_jobs TO json", floor), ("COPY routing_decisions TO json", floor_decisions)):
+            print(
+                f"floor  {label:32s} {m['seconds']:6.2f}s ({m['cpu_seconds']:.1f}s CPU), peak RSS {m['peak_rss_mb']:5.0f} MB, "
+                f"{m['mb']:5.0f} MB written ({m['mb'] / m['seconds']:.0f} MB/s)"
+            )
+        for name in sets:
+            m = _fastest(runs[name])
+            dump_plan_as, files = FILE_SETS[name]
+            ratio = f"{m['seconds'] / floor['seconds']:.2f}x the jobs floor"
+            if "JSON" in dump_plan_as:
+                ratio += f", {m['seconds'] / both:.2f}x jobs + decisions floors"
+            print(
+                f"export {name:9s} (dump_plan_as [{', '.join(dump_plan_as)}], training_plan_files "
+                f"[{', '.join(files)}]):\n  {m['seconds']:.2f}s ({m['cpu_seconds']:.1f}s CPU), peak RSS {m['peak_rss_mb']:.0f} MB, {m['mb']:.0f} MB "
+                f"written ({m['mb'] / floor['mb']:.2f}x the jobs floor's bytes); {ratio}"
+            )
+            for step, thread, seconds in m["steps"]:
+                print(f"    {step:26s} {thread:14s} {seconds:6.2f}s")
+        if classes:
+            print("reference file set, file classes (files, MB):")
+            for label, n, mb in classes:
+                print(f"  {label:32s} {n:6d} {mb:9.1f}")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ def build_plan_db(
     *,
     families: tuple[str, ...] = ("LightGBM", "XGBoost", "random_forest"),
     dump_plan_as: tuple[str, ...] = ("JSON", "YAML", "MARKDOWN"),
+    training_plan_files: tuple[str, ...] = ("YAML", "MARKDOWN", "BY_TARGET", "BY_SYMBOL", "BY_TYPE", "BY_ROUTE"),
     policy_path: str = "routing_config.yaml",
 ) -> Path:
     con = duckdb.connect(str(path))
@@ -40,8 +41,8 @@ def build_plan_db(
         _names(con, "bench_symbols", symbols, "SYM")
         con.execute(
             "create table routing_policy as select ? as policy_path, 'strict' as semantics, "
-            "?::varchar[] as model_families, ?::varchar[] as dump_plan_as",
-            [policy_path, list(families), list(dump_plan_as)],
+            "?::varchar[] as model_families, ?::varchar[] as dump_plan_as, ?::varchar[] as training_plan_files",
+            [policy_path, list(families), list(dump_plan_as), list(training_plan_files)],
         )
         con.execute("""
 create table routing_candidates as

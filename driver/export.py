@@ -47,8 +47,10 @@ from driver.plan_names import view_file_name
 from driver.plan_schema import SCHEMA_VERSION, schema_errors
 from driver.plan_store import staged_plan
 from driver.plan_stream import (
-    fetch_single_chunk,
+    array_bytes,
+    fetch_table,
     partition_batches,
+    run_slices,
     write_array,
     write_grouped,
     write_partitioned,
@@ -63,6 +65,8 @@ ROUTING_PLAN_DIR = GLOBALS / ROUTING_PLAN
 MASTER = "master_training_plan.json"
 CANDIDATES_SNAPSHOT = "routing_candidates.parquet"
 FORMAT_SUFFIX = {"JSON": "json", "YAML": "yaml", "MARKDOWN": "md", "MD": "md"}
+# The policy's training_plan_files: the training plan's files besides the master and its mirror (always written).
+TRAINING_PLAN_FILES = ("YAML", "MARKDOWN", *(view.upper() for view in plan_sql.VIEW_KEYS))
 
 
 # plan_id is known only once the jobs are written: files carry this placeholder, patched in place (same length)
@@ -134,8 +138,9 @@ def rejected_inputs(con: duckdb.DuckDBPyConnection) -> int | None:
     return int(_scalar(con, "select count(*) from rejected_inputs"))
 
 
-def _prepare(con: duckdb.DuckDBPyConnection) -> str:
-    """The temp tables plan_jobs and plan_routes; returns the SQL of a job's JSON object over plan_jobs."""
+def _prepare(con: duckdb.DuckDBPyConnection, *, formats: list[str]) -> str:
+    """The temp tables plan_jobs and (when dump_plan_as lists a format) plan_routes; returns the SQL of a job's JSON
+    object over plan_jobs."""
     con.execute("set preserve_insertion_order = true")  # plan_jobs and plan_routes are scanned in stored order
     con.execute("set enable_progress_bar = false")
     con.execute("set arrow_large_buffer_size = true")  # the jobs' text is fetched as one array: no 2 GB limit
@@ -147,7 +152,8 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> str:
     con.execute(
         plan_sql.plan_jobs_sql(relation_columns(con, "training_jobs"), relation_columns(con, "routing_decisions"))
     )
-    con.execute(plan_sql.plan_routes_sql(relation_columns(con, "routing_decisions")))
+    if formats:
+        con.execute(plan_sql.plan_routes_sql(relation_columns(con, "routing_decisions"), markdown="md" in formats))
     return plan_sql.job_json_sql(relation_columns(con, "training_jobs"))
 
 
@@ -178,6 +184,26 @@ def _formats(policy: dict[str, Any]) -> list[str]:
     return out
 
 
+def _training_files(policy: dict[str, Any]) -> tuple[str, ...]:
+    """The policy's training_plan_files (all of them where the policy relation predates the key)."""
+    if "training_plan_files" not in policy:
+        return TRAINING_PLAN_FILES
+    listed = [str(name).upper() for name in policy["training_plan_files"] or []]
+    unknown = [name for name in listed if name not in TRAINING_PLAN_FILES]
+    if unknown:
+        raise PlanInvalid(
+            f"routing policy training_plan_files: unknown file {unknown[0]!r} (expected some of "
+            f"{', '.join(TRAINING_PLAN_FILES)})"
+        )
+    return tuple(name for name in TRAINING_PLAN_FILES if name in listed)
+
+
+def policy_formats(con: duckdb.DuckDBPyConnection) -> tuple[list[str], tuple[str, ...]]:
+    """The routing plan's formats (dump_plan_as) and the training plan's optional files (training_plan_files)."""
+    policy = _policy(con)
+    return _formats(policy), _training_files(policy)
+
+
 @dataclass(frozen=True)
 class PlanHeader:
     """Everything of the two plans that is not a job or a routing entry."""
@@ -186,7 +212,12 @@ class PlanHeader:
     routing_metadata: dict[str, Any]
     summary: dict[str, Any]
     formats: list[str]
+    training_files: tuple[str, ...]
     has_candidates: bool
+
+    def views(self) -> list[str]:
+        """The derived-view folders to write (by_target, ...), in the reference's order."""
+        return [view for view in plan_sql.VIEW_KEYS if view.upper() in self.training_files]
 
 
 def build_header(
@@ -194,6 +225,7 @@ def build_header(
 ) -> PlanHeader:
     policy = _policy(con)
     formats = _formats(policy)
+    training_files = _training_files(policy)
     policy_file = policy_path or Path(str(policy.get("policy_path") or ""))
     requested = list(policy.get("model_families") or [])
     normalised = normalise_families(requested)
@@ -229,7 +261,7 @@ def build_header(
         "view": None,
         **common,
     }
-    return PlanHeader(training, routing, summary, formats, has_candidates)
+    return PlanHeader(training, routing, summary, formats, training_files, has_candidates)
 
 
 def plan_id_of(header: PlanHeader, jobs_sha256: str, routes_sha256: str) -> str:
@@ -244,6 +276,7 @@ def plan_id_of(header: PlanHeader, jobs_sha256: str, routes_sha256: str) -> str:
             "jobs": jobs_sha256,
             "routes": routes_sha256,
             "formats": header.formats,
+            "training_files": header.training_files,
         },
         sort_keys=True,
     )
@@ -282,9 +315,9 @@ def _patch_plan_id(path: Path, before: str, plan_id: str) -> None:
         fh.write(plan_id.encode())
 
 
-def fetch_jobs(con: duckdb.DuckDBPyConnection, job_json: str, total_jobs: int) -> pa.Table:
-    """Every job's view keys and master-plan line (`plan_sql.jobs_text_rows`), in plan order, one chunk each."""
-    return fetch_single_chunk(con, plan_sql.jobs_text_rows(job_json), total_jobs)
+def fetch_jobs(con: duckdb.DuckDBPyConnection, job_json: str, views: list[str]) -> pa.Table:
+    """Every job's master-plan line and the keys of `views` (`plan_sql.jobs_text_rows`), in plan order."""
+    return fetch_table(con, plan_sql.jobs_text_rows(job_json, views))
 
 
 def write_master(folder: Path, header: PlanHeader, jobs: pa.Table) -> tuple[Path, str, str]:
@@ -297,7 +330,7 @@ def write_master(folder: Path, header: PlanHeader, jobs: pa.Table) -> tuple[Path
         fh.write(before.encode())
         if md["total_jobs"]:
             fh.write(b"[\n")
-            write_array(fh, jobs.column("line").chunk(0), skip_first=2, hasher=hasher)
+            write_array(fh, jobs.column("line"), skip_first=2, hasher=hasher)
             fh.write(b"\n  ]")
         else:
             fh.write(b"[]")
@@ -315,11 +348,13 @@ def _mirror(src: Path, dst: Path) -> None:
 
 
 def write_training_rest(con: duckdb.DuckDBPyConnection, folder: Path, header: PlanHeader, jobs: pa.Table) -> None:
-    """The mirror, YAML and Markdown of the training plan, once the master carries the final plan_id (the views
-    are written by `write_views`)."""
+    """The mirror, and the YAML and Markdown training_plan_files lists, once the master carries the final plan_id
+    (the views are written by `write_views`)."""
     _mirror(folder / MASTER, folder / "training_plan.json")
-    _write_training_yaml(con, folder / "training_plan.yaml", header, _needs_yaml_escape(jobs.column("line").chunk(0)))
-    _write_training_markdown(con, folder / "training_plan.md", header)
+    if "YAML" in header.training_files:
+        _write_training_yaml(con, folder / "training_plan.yaml", header, _needs_yaml_escape(jobs.column("line")))
+    if "MARKDOWN" in header.training_files:
+        _write_training_markdown(con, folder / "training_plan.md", header)
 
 
 def _view_header(key: str, value: str) -> bytes:
@@ -327,13 +362,18 @@ def _view_header(key: str, value: str) -> bytes:
 
 
 VIEW_FOOTER = b"\n  ]\n}\n"
+# a view whose runs of equal keys average at least this many jobs is written run by run, without a copy
+RUN_ROWS = 64
 
 
-def write_views(folder: Path, jobs: pa.Table, cancelled: threading.Event | None = None) -> None:
-    """by_target/, by_symbol/, by_type/, by_route/: one file per value of the view's key, its jobs in plan order,
-    cut from the jobs' text (no query, no formatting)."""
-    lines = jobs.column("line").chunk(0)
-    for view, key in plan_sql.VIEW_KEYS.items():
+def write_views(folder: Path, jobs: pa.Table, views: list[str], cancelled: threading.Event | None = None) -> None:
+    """The derived views listed (by_target/, by_symbol/, by_type/, by_route/): one file per value of the view's
+    key, its jobs in plan order, cut from the jobs' text (no query, no formatting). A view whose key comes in long
+    runs in plan order (target, type, route) writes the runs' bytes where they are (`run_slices`); a fragmented
+    one (symbol) regroups the text with Arrow `take` (`partition_batches`)."""
+    lines: pa.Array | None = None
+    for view in views:
+        key = plan_sql.VIEW_KEYS[view]
         (folder / view).mkdir()
 
         def path_for(value: str, view: str = view, key: str = key) -> Path:
@@ -343,8 +383,13 @@ def write_views(folder: Path, jobs: pa.Table, cancelled: threading.Event | None 
         def header_for(value: str, key: str = key) -> bytes:
             return _view_header(key, value)
 
+        batches = run_slices(jobs.select([key, "line"]), max_runs=max(jobs.num_rows // RUN_ROWS, 1))
+        if batches is None:
+            if lines is None:  # one array: take() then never concatenates the chunks for each batch
+                lines = jobs.column("line").combine_chunks()
+            batches = partition_batches(jobs.column(key).combine_chunks(), lines)
         write_partitioned(
-            partition_batches(jobs.column(key).chunk(0), lines),
+            batches,
             path_for,
             header_for,
             VIEW_FOOTER,
@@ -432,11 +477,10 @@ _YAML_UNSAFE = re.compile("[\x7f-\x9f]")
 _YAML_UNSAFE_UTF8 = re.compile(b"\x7f|\xc2[\x80-\x9f]")
 
 
-def _needs_yaml_escape(lines: pa.Array) -> bool:
+def _needs_yaml_escape(lines: pa.Array | pa.ChunkedArray) -> bool:
     """Whether some job string holds a character YAML 1.1 readers reject raw. The jobs' JSON holds every string
     the YAML quotes, as the same to_json text, so one byte scan of it decides (no query over a million rows)."""
-    data = lines.buffers()[2]
-    return data is not None and _YAML_UNSAFE_UTF8.search(memoryview(data)) is not None
+    return any(_YAML_UNSAFE_UTF8.search(data) is not None for data in array_bytes(lines))
 
 
 def yaml_quote(value: str) -> str:
@@ -491,6 +535,8 @@ def write_routing_rest(con: duckdb.DuckDBPyConnection, folder: Path, header: Pla
         con.execute(
             f"copy (select * from routing_candidates order by target, symbol nulls first) to '{target}' (format parquet)"
         )
+    if not {"yaml", "md"} & set(header.formats):
+        return
     targets = {t.target: t for t in _route_targets(con)}
     md = header.routing_metadata
     if "yaml" in header.formats:
@@ -582,11 +628,13 @@ def export_plan(
     now: datetime | None = None,
 ) -> ExportResult:
     """Build, check and publish both plans under `plan_root/globals/`; the previous plan stays whole on failure."""
-    job_json = _prepare(con)
+    formats, _ = policy_formats(con)
+    job_json = _prepare(con, formats=formats)
     header = build_header(con, policy_path=policy_path, project=project, now=now or datetime.now(UTC))
     check_plan(con, header, job_json)
     total_jobs = header.training_metadata["total_jobs"]
-    jobs = fetch_jobs(con, job_json, total_jobs)
+    views = header.views() if total_jobs else []
+    jobs = fetch_jobs(con, job_json, views)
     failed = threading.Event()
     with (
         staged_plan(plan_root / GLOBALS, (ROUTING_PLAN, TRAINING_PLAN)) as staging,
@@ -596,13 +644,15 @@ def export_plan(
         try:
             # the worker writes the files cut from the jobs' text; the main thread runs the DuckDB queries
             master_done = worker.submit(write_master, training, header, jobs)
-            views_done = worker.submit(write_views, training, jobs, failed) if total_jobs else None
+            views_done = worker.submit(write_views, training, jobs, views, failed) if views else None
             routing_json = None
             if "json" in header.formats:
                 routing_json = write_routing_json(con, staging / ROUTING_PLAN, header)
                 routes_sha256 = routing_json[2]
-            else:
+            elif header.formats:
                 routes_sha256 = _scalar(con, plan_sql.routes_digest())
+            else:
+                routes_sha256 = ""  # no routing plan is written
             master, master_before, jobs_sha256 = master_done.result()
             plan_id = plan_id_of(header, jobs_sha256, routes_sha256)
             header.training_metadata["plan_id"] = header.routing_metadata["plan_id"] = plan_id

@@ -121,8 +121,10 @@ def job_json_sql(job_columns: set[str]) -> str:
     return json_object_sql(pairs, raw=frozenset({"metadata"}))
 
 
-def plan_routes_sql(decision_columns: set[str]) -> str:
-    """The plan_routes table: one §4 entry per decision (symbol null: the target's cross_sectional entry)."""
+def plan_routes_sql(decision_columns: set[str], *, markdown: bool = True) -> str:
+    """The plan_routes table: one §4 entry per decision (symbol null: the target's cross_sectional entry), and the
+    Markdown table row of a symbol decision when routing_plan.md is written (null otherwise: it costs as much as
+    the entry)."""
 
     def col(name: str, cast: str = "varchar") -> str:
         return name if name in decision_columns else f"null::{cast}"
@@ -170,7 +172,7 @@ entries as (
     select
         target, symbol, route, cs_state, cs_summary,
         case when symbol is null then {cs_entry} else {symbol_entry} end as entry_json,
-        case when symbol is not null then concat(
+        case when {"symbol is not null" if markdown else "false"} then concat(
             '| ', md_cell(symbol), ' | ', route, ' | ', cs_state, ' | ', local_state, ' | ',
             md_cell(md_reasons), e' |\\n'
         ) end as md_row
@@ -188,11 +190,11 @@ select target, symbol, route, cs_state, cs_summary, entry_json, md_row from entr
 VIEW_KEYS = {"by_target": "target", "by_symbol": "symbol", "by_type": "training_type", "by_route": "route"}
 
 
-def jobs_text_rows(job_json: str) -> str:
-    """Every job in plan order (plan_jobs is stored in job_order and a scan keeps that order): the view keys and
-    the job's line of the master plan (a comma, a newline and the indented JSON object)."""
-    keys = ", ".join(f"{key}::varchar as {key}" for key in dict.fromkeys(VIEW_KEYS.values()))
-    return f"select {keys}, concat(e',\\n    ', {job_json}) as line from plan_jobs"
+def jobs_text_rows(job_json: str, views: list[str]) -> str:
+    """Every job in plan order (plan_jobs is stored in job_order and a scan keeps that order): the job's line of
+    the master plan (a comma, a newline and the indented JSON object) and the keys of the derived `views`."""
+    keys = "".join(f", {key}::varchar as {key}" for key in dict.fromkeys(VIEW_KEYS[view] for view in views))
+    return f"select concat(e',\\n    ', {job_json}) as line{keys} from plan_jobs"
 
 
 def jobs_summary(key: str) -> str:

@@ -4,9 +4,9 @@ A query returns its text already formatted (one row = one chunk of the file, sep
 arrive as Arrow record batches and the bytes of each batch's string buffer are written as they are. Memory stays
 at one batch whatever the number of rows.
 
-The jobs' text is the exception: it is fetched once into one Arrow array (`fetch_single_chunk`) and every file
-that holds jobs (the master plan, the derived views) is cut from those bytes: the master writes the buffer as it
-is, a view regroups it with Arrow `take` (`partition_batches`), so no job is formatted or sorted twice.
+The jobs' text is the exception: it is fetched once into Arrow (`fetch_table`) and every file that holds jobs
+(the master plan, the derived views) is cut from those bytes: the master writes the buffers as they are, a view
+regroups them with Arrow `take` (`partition_batches`), so no job is formatted or sorted twice.
 """
 
 from __future__ import annotations
@@ -75,21 +75,38 @@ def _runs(keys: pa.Array) -> Iterator[tuple[int, int, str]]:
         yield start, stop, keys[start].as_py()
 
 
-def fetch_single_chunk(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> pa.Table:
-    """The whole result of `sql` (at most `rows` rows) as an Arrow table of one chunk per column, in query order.
-    Strings come as large_string when the connection sets arrow_large_buffer_size (no 2 GB limit)."""
-    table = con.execute(sql).to_arrow_table(max(rows, 1)).combine_chunks()
-    if table.num_rows == 0:  # no rows come as no chunk: make it one empty chunk per column
+def fetch_table(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """The whole result of `sql` as an Arrow table, in query order (the connection preserves insertion order).
+
+    The relation API collects the Arrow result in parallel, one chunk per collector (`execute().fetch...` converts
+    on one thread); the chunks are kept as they are. Strings come as large_string when the connection sets
+    arrow_large_buffer_size (no 2 GB limit)."""
+    table = con.sql(sql).to_arrow_table()
+    if table.num_rows == 0:  # no rows may come as no chunk: make it one empty chunk per column
         return pa.Table.from_arrays([pa.array([], field.type) for field in table.schema], schema=table.schema)
     return table
 
 
-def write_array(fh: BinaryIO, arr: pa.Array, *, skip_first: int = 0, hasher: Any = None) -> None:
-    """Write the bytes of a string array (one chunk) as they are; the first `skip_first` bytes are dropped."""
-    chunk = _span(arr, 0, len(arr))[skip_first:]
-    fh.write(chunk)
-    if hasher is not None:
-        hasher.update(chunk)
+def _chunks(arr: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return list(arr.chunks) if isinstance(arr, pa.ChunkedArray) else [arr]
+
+
+def write_array(fh: BinaryIO, arr: pa.Array | pa.ChunkedArray, *, skip_first: int = 0, hasher: Any = None) -> None:
+    """Write the bytes of a string array (or of each chunk, in order) as they are; the first `skip_first` bytes
+    of the first row are dropped."""
+    for chunk in _chunks(arr):
+        data = _span(chunk, 0, len(chunk))
+        if skip_first and len(chunk):
+            data, skip_first = data[skip_first:], 0
+        fh.write(data)
+        if hasher is not None:
+            hasher.update(data)
+
+
+def array_bytes(arr: pa.Array | pa.ChunkedArray) -> Iterator[memoryview]:
+    """The UTF-8 bytes of a string array, chunk by chunk."""
+    for chunk in _chunks(arr):
+        yield _span(chunk, 0, len(chunk))
 
 
 def partition_batches(
@@ -104,6 +121,30 @@ def partition_batches(
     for start in range(0, present, rows):
         idx = order.slice(start, min(rows, present - start))
         yield pc.take(encoded.dictionary, pc.take(codes, idx)), pc.take(texts, idx)
+
+
+def run_slices(table: pa.Table, *, max_runs: int) -> list[tuple[pa.Array, pa.Array]] | None:
+    """(keys, texts) zero-copy slices of a two-column table (key, text), one per run of equal non-null keys in
+    row order, grouped by key (groups in the order their key first appears, a group's runs in row order): the
+    same rows and order as `partition_batches`, without copying the text. None when the rows hold more than
+    `max_runs` runs (the keys are fragmented: `partition_batches` is then cheaper than a write per run)."""
+    groups: dict[str, list[tuple[pa.Array, pa.Array]]] = {}
+    runs = 0
+    for batch in table.to_batches():
+        keys, texts = batch.column(0), batch.column(1)
+        if len(keys) == 0:
+            continue
+        prev, cur = keys[:-1], keys[1:]
+        change = pc.fill_null(pc.or_kleene(pc.not_equal(prev, cur), pc.xor(pc.is_null(prev), pc.is_null(cur))), False)
+        runs += 1 + pc.sum(change).as_py() if len(keys) > 1 else 1
+        if runs > max_runs:
+            return None
+        starts = [0] + [i + 1 for i in pc.indices_nonzero(change).to_pylist()]
+        for start, stop in zip(starts, [*starts[1:], len(keys)], strict=True):
+            key = keys[start].as_py()
+            if key is not None:
+                groups.setdefault(key, []).append((keys.slice(start, stop - start), texts.slice(start, stop - start)))
+    return [piece for pieces in groups.values() for piece in pieces]
 
 
 def write_partitioned(

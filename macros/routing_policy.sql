@@ -76,6 +76,8 @@
         'require_min_successful_families': {'type': 'int', 'min': 0, 'default': 0},
         'log_decision_reasons': {'type': 'bool', 'default': false},
         'dump_plan_as': {'type': 'enum_list', 'values': ['JSON', 'YAML', 'MARKDOWN'], 'default': ['JSON']},
+        'training_plan_files': {'type': 'enum_list', 'values': ['YAML', 'MARKDOWN', 'BY_TARGET', 'BY_SYMBOL', 'BY_TYPE', 'BY_ROUTE'],
+            'default': ['YAML', 'MARKDOWN', 'BY_TARGET', 'BY_SYMBOL', 'BY_TYPE', 'BY_ROUTE']},
         'stability_classification': {'type': 'mapping', 'default': {}, 'keys': {
             'stable_overlap_min': {'type': 'number', 'min': 0, 'max': 1, 'default': 0.70},
             'drifting_overlap_min': {'type': 'number', 'min': 0, 'max': 1, 'default': 0.50},

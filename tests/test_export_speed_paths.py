@@ -3,6 +3,7 @@ YAML escape decision by byte scan, and failures on either thread leaving the pre
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from datetime import UTC, datetime
@@ -16,8 +17,8 @@ from hypothesis import strategies as st
 
 from bench.plan_db import build_plan_db
 from driver import export as export_module
-from driver.export import _needs_yaml_escape, export_plan
-from driver.plan_stream import partition_batches, write_partitioned
+from driver.export import PlanInvalid, _needs_yaml_escape, export_plan
+from driver.plan_stream import partition_batches, run_slices, write_partitioned
 from tests.test_plan_export import _snapshot
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -41,6 +42,37 @@ def test_partition_batches_groups_stably(keys: list[str | None], rows: int) -> N
             expected.setdefault(key, []).append(text)
     assert got == expected
     assert list(got) == list(expected)  # groups in the order their key first appears
+
+
+@given(
+    keys=st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "é", "", "a/b"])), max_size=40),
+    cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=4),
+)
+def test_run_slices_match_partition_batches(keys: list[str | None], cuts: list[int]) -> None:
+    """The zero-copy runs give every non-null key's rows in their original order, groups in first-appearance
+    order, like the copying path, whatever the chunk boundaries; too many runs give None."""
+    texts = [f"<{i}>" for i in range(len(keys))]
+    bounds = sorted({0, len(keys), *(c for c in cuts if c <= len(keys))})
+    schema = pa.schema([("key", pa.string()), ("line", pa.large_string())])
+    table = pa.Table.from_batches(
+        [pa.record_batch([pa.array(keys[a:b], pa.string()), pa.array(texts[a:b], pa.large_string())], schema=schema)
+         for a, b in itertools.pairwise(bounds)],
+        schema=schema,
+    )  # fmt: skip
+    slices = run_slices(table, max_runs=len(keys) + len(bounds))
+    assert slices is not None
+    got: dict[str, list[str]] = {}
+    for slice_keys, slice_texts in slices:
+        assert len(set(slice_keys.to_pylist())) == 1 and len(slice_keys) == len(slice_texts) > 0
+        got.setdefault(slice_keys[0].as_py(), []).extend(slice_texts.to_pylist())
+    expected: dict[str, list[str]] = {}
+    for batch_keys, batch_texts in partition_batches(pa.array(keys, pa.string()), pa.array(texts)):
+        for key, text in zip(batch_keys.to_pylist(), batch_texts.to_pylist(), strict=True):
+            expected.setdefault(key, []).append(text)
+    assert got == expected
+    assert list(got) == list(expected)
+    if keys:
+        assert run_slices(table, max_runs=0) is None
 
 
 def test_write_partitioned_one_file_per_key_across_batches(tmp_path: Path) -> None:
@@ -163,3 +195,55 @@ def test_plan_without_jobs(tmp_path: Path) -> None:
     assert plan["jobs"] == [] and plan["metadata"]["total_jobs"] == 0
     assert (folder / "training_plan.yaml").read_text().startswith("jobs: []\n")
     assert not any(p.is_file() for p in folder.rglob("by_*/*"))
+
+
+def test_policy_chooses_the_files_and_the_chosen_ones_are_unchanged(tmp_path: Path) -> None:
+    """dump_plan_as [] and training_plan_files [BY_TARGET]: the master, its mirror, by_target/ and the candidates
+    snapshot only; those files hold the same bytes as in the full export, apart from the metadata that names
+    the files (routing_plan_path, plan_id)."""
+    targets, symbols = ["t1", "t2"], ["S1", "S2", "S3"]
+    full = build_plan_db(tmp_path / "full.duckdb", targets, symbols)
+    lean = build_plan_db(
+        tmp_path / "lean.duckdb", targets, symbols, dump_plan_as=(), training_plan_files=("BY_TARGET",)
+    )
+    for db, root in ((full, tmp_path / "a"), (lean, tmp_path / "b")):
+        with duckdb.connect(str(db), read_only=True) as con:
+            export_plan(con, plan_root=root, project=tmp_path, now=NOW)
+    a, b = _snapshot(tmp_path / "a"), _snapshot(tmp_path / "b")
+    assert sorted(b) == [
+        "routing_plan/routing_candidates.parquet",
+        "training_plan/by_target/t1.json",
+        "training_plan/by_target/t2.json",
+        "training_plan/master_training_plan.json",
+        "training_plan/training_plan.json",
+    ]
+    assert len(a) > len(b) + 10
+    for name in ("training_plan/by_target/t1.json", "training_plan/by_target/t2.json"):
+        assert b[name] == a[name]
+    plan_a, plan_b = (json.loads(t["training_plan/master_training_plan.json"]) for t in (a, b))
+    assert plan_b["jobs"] == plan_a["jobs"] and plan_b["summary"] == plan_a["summary"]
+    assert plan_a["metadata"]["routing_plan_path"] == "globals/routing_plan/routing_plan.json"
+    assert plan_b["metadata"]["routing_plan_path"] is None
+    assert plan_b["metadata"]["plan_id"] != plan_a["metadata"]["plan_id"]
+
+
+def test_training_plan_files_default_and_unknown_value(tmp_path: Path) -> None:
+    """A policy relation without training_plan_files (built before the key existed) gets the reference's whole
+    file set; an unknown name is refused before anything is written."""
+    db = build_plan_db(tmp_path / "p.duckdb", 1, 2)
+    with duckdb.connect(str(db)) as con:
+        con.execute("alter table routing_policy drop column training_plan_files")
+    with duckdb.connect(str(db), read_only=True) as con:
+        export_plan(con, plan_root=tmp_path / "run", project=tmp_path)
+    folder = tmp_path / "run/globals/training_plan"
+    assert {p.name for p in folder.iterdir()} == {
+        "master_training_plan.json", "training_plan.json", "training_plan.yaml", "training_plan.md",
+        "by_target", "by_symbol", "by_type", "by_route",
+    }  # fmt: skip
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "alter table routing_policy add column training_plan_files varchar[] default ['YAML', 'BY_SYMBOLS']"
+        )
+    with duckdb.connect(str(db), read_only=True) as con, pytest.raises(PlanInvalid, match="unknown file 'BY_SYMBOLS'"):
+        export_plan(con, plan_root=tmp_path / "other", project=tmp_path)
+    assert not (tmp_path / "other/globals/training_plan").exists()

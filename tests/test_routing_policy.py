@@ -54,6 +54,7 @@ def _many_errors(doc: dict[str, Any]) -> None:
     r["model_families"] = ["lightgbm", "x'); drop table y; --"]
     r["stability_classification"] = 5
     r["dump_plan_as"] = "JSON"
+    r["training_plan_files"] = ["YAML", "BY_SYMBOLS"]
     r["horizon_patterns"] = [{"regex": r"\d+m", "multiplier": 1}, {"regex": r"(\d+)h", "multiplier": 0}]
 
 
@@ -98,6 +99,8 @@ ERRORS = {
     "drifting_overlap_min,",
     "not a list": "key 'routing.dump_plan_as': expected a list whose items are among the allowed values: JSON, YAML, "
     "MARKDOWN, got 'JSON'",
+    "unknown training plan file": "key 'routing.training_plan_files': item 'BY_SYMBOLS' is not allowed; allowed "
+    "values: YAML, MARKDOWN, BY_TARGET, BY_SYMBOL, BY_TYPE, BY_ROUTE",
     "regex without a capture group": "key 'routing.horizon_patterns[0].regex': '\\d+m' has no capture group",
     "multiplier below 1": "key 'routing.horizon_patterns[1].multiplier': expected a whole number >= 1, got 0",
 }
@@ -132,9 +135,13 @@ def test_reference_policy_loads_unchanged(tmp_path: Path) -> None:
     con = duckdb.connect(str(db), read_only=True)
     policy = con.execute(
         "select semantics, score_stage, dev_mode, both_strong_behavior, experimental_max_fraction_symbols_per_target,"
-        " experimental_min_score_is_scalar, model_families, stability_top_k, same_day_minutes from routing_policy"
+        " experimental_min_score_is_scalar, model_families, stability_top_k, same_day_minutes, training_plan_files"
+        " from routing_policy"
     ).fetchone()
-    assert policy == ("strict", "TARGET_RANKING", True, "ROUTE_BOTH", 0.2, True, ["lightgbm", "xgboost"], 20, 390)
+    every_file = ["YAML", "MARKDOWN", "BY_TARGET", "BY_SYMBOL", "BY_TYPE", "BY_ROUTE"]  # the reference's file set
+    assert policy == (
+        "strict", "TARGET_RANKING", True, "ROUTE_BOTH", 0.2, True, ["lightgbm", "xgboost"], 20, 390, every_file
+    )  # fmt: skip
     thresholds = dict(
         ((s, lane, level, task, tier), value)
         for s, lane, level, task, tier, value in con.execute(

@@ -33,6 +33,7 @@ policy as (
         cast({{ sql_number(p.get('require_min_successful_families', 0)) }} as bigint) as require_min_successful_families,
         {{ sql_bool(p.get('log_decision_reasons')) }} as log_decision_reasons,
         {{ sql_string_list(p.get('dump_plan_as', [])) }} as dump_plan_as,
+        {{ sql_string_list(p.get('training_plan_files', [])) }} as training_plan_files,
         {{ sql_number(stab.get('stable_overlap_min', 0)) }} as stability_stable_overlap_min,
         {{ sql_number(stab.get('drifting_overlap_min', 0)) }} as stability_drifting_overlap_min,
         {{ sql_number(stab.get('stable_tau_min', 0)) }} as stability_stable_tau_min,
