@@ -19,6 +19,7 @@ ran on: the master plan and the views are written by a worker thread beside the 
 for the reference set, the bytes of each file class. "MB written" counts each file once per inode: the mirror
 training_plan.json is a hard link to the master, so it is listed but never written twice.
 
+Before each run the file system is synced (not timed), so no run pays for the writeback of the one before it.
 The database and outputs go to a temporary folder (removed afterwards) unless --workdir is given.
 """
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -113,6 +115,9 @@ FILE_CLASSES = (
 
 
 def _measure(mode: str, db: Path, out: Path, threads: int) -> dict:
+    # the previous run's dirty pages are flushed first (not timed): otherwise the kernel's writeback of gigabytes
+    # written before throttles this run's writes, and each run pays for the one before it
+    os.sync()
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, mode, str(db), str(out), str(threads), ",".join(STEPS)],
         capture_output=True,

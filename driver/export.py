@@ -413,7 +413,8 @@ def _write_training_yaml(con: duckdb.DuckDBPyConnection, path: Path, header: Pla
     with path.open("xb") as fh:
         if header.training_metadata["total_jobs"]:
             fh.write(b"jobs:\n")
-            write_rows(fh, con, plan_sql.jobs_yaml_rows("yaml_str" if escape else "yaml_plain"))
+            metadata = plan_sql.metadata_json_sql(relation_columns(con, "training_jobs"))
+            write_rows(fh, con, plan_sql.jobs_yaml_rows("yaml_str" if escape else "yaml_plain", metadata))
         else:
             fh.write(b"jobs: []\n")
         fh.write(tail.encode())

@@ -52,21 +52,9 @@ def macros_sql() -> list[str]:
 
 
 def plan_jobs_sql(job_columns: set[str], decision_columns: set[str]) -> str:
-    """The plan_jobs table: families normalised through family_map, CS metadata with the real sample size."""
+    """The plan_jobs table, in job order: families normalised through family_map, the CS job's stability. The
+    metadata JSON is not stored (`metadata_json_sql`): built where the text is, it stays out of this table's sort."""
     extra = [c for c in OPTIONAL_JOB_METADATA if c in job_columns]
-    extra_meta = [(c, f"num_or_str_{c}") for c in extra]
-    cs_meta = json_object_sql(
-        [("cs_state", "cs_state"), ("sample_size", "estimated_samples"), ("stability", "cs_stability"), *extra_meta]
-    )
-    blocked_meta = json_object_sql([("cs_state", "cs_state"), ("local_state", "local_state"), *extra_meta])
-    symbol_meta = json_object_sql(
-        [
-            ("cs_state", "cs_state"),
-            ("local_state", "local_state"),
-            ("needs_cs_ensemble", "needs_cs_ensemble"),
-            *extra_meta,
-        ]
-    )
     extra_cols = "".join(
         f", {'num(j.' + c + ')' if c.endswith(('_threshold', '_margin')) else 'j.' + c} as num_or_str_{c}"
         for c in extra
@@ -93,20 +81,32 @@ base as (
     from training_jobs as j
     left join family_map as f on j.model_families = f.raw
     left join cs on j.target = cs.target
-),
-with_meta as (
-    select
-        *,
-        case
-            when training_type = 'cross_sectional' then {cs_meta}
-            when training_type = 'blocked' then {blocked_meta}
-            else {symbol_meta}
-        end as metadata_json
-    from base
 )
-select * from with_meta
+select * from base
 order by job_order
 """
+
+
+def metadata_json_sql(job_columns: set[str]) -> str:
+    """A job's `metadata` JSON object from a plan_jobs row (by training type; the CS one with the real sample
+    size and the lane's stability)."""
+    extra_meta = [(c, f"num_or_str_{c}") for c in OPTIONAL_JOB_METADATA if c in job_columns]
+    cs_meta = json_object_sql(
+        [("cs_state", "cs_state"), ("sample_size", "estimated_samples"), ("stability", "cs_stability"), *extra_meta]
+    )
+    blocked_meta = json_object_sql([("cs_state", "cs_state"), ("local_state", "local_state"), *extra_meta])
+    symbol_meta = json_object_sql(
+        [
+            ("cs_state", "cs_state"),
+            ("local_state", "local_state"),
+            ("needs_cs_ensemble", "needs_cs_ensemble"),
+            *extra_meta,
+        ]
+    )
+    return (
+        f"case when training_type = 'cross_sectional' then {cs_meta} "
+        f"when training_type = 'blocked' then {blocked_meta} else {symbol_meta} end"
+    )
 
 
 def job_json_sql(job_columns: set[str]) -> str:
@@ -114,7 +114,7 @@ def job_json_sql(job_columns: set[str]) -> str:
     query that fetches the jobs' text (`jobs_text_rows`), and for the few jobs the schema check looks at."""
     job_keys = ["job_id", "target", "symbol", "route", "training_type", "model_families", "priority",
                 "estimated_samples", "reason", "metadata"]  # fmt: skip
-    exprs = {"model_families": "families", "metadata": "metadata_json"}
+    exprs = {"model_families": "families", "metadata": metadata_json_sql(job_columns)}
     pairs = [(k, exprs.get(k, k)) for k in job_keys]
     if "excluded_features" in job_columns:
         pairs.append(("excluded_features", "excluded_features"))
@@ -202,7 +202,7 @@ def jobs_summary(key: str) -> str:
     return f"select {key}::varchar, count(*) from plan_jobs group by {key} order by min(job_order)"
 
 
-def jobs_yaml_rows(quote: str) -> str:
+def jobs_yaml_rows(quote: str, metadata_json: str) -> str:
     """One YAML block per job, keys sorted like yaml.dump; strings as JSON literals (valid YAML). concat() with
     literal newlines: one allocation per row, much cheaper than chained || on a million rows."""
     return f"""
@@ -210,7 +210,7 @@ select concat(
     '- estimated_samples: ', coalesce(estimated_samples::varchar, 'null'),
     case when excluded_features is null then '' else concat(e'\\n  excluded_features: ', to_json(excluded_features)) end,
     e'\\n  job_id: ', {quote}(job_id),
-    e'\\n  metadata: ', metadata_json,
+    e'\\n  metadata: ', {metadata_json},
     e'\\n  model_families: ', to_json(families),
     e'\\n  priority: ', priority,
     e'\\n  reason: ', {quote}(reason),

@@ -165,7 +165,8 @@ def test_reference_policy_loads_unchanged(tmp_path: Path) -> None:
 
 def test_thresholds_and_quoted_values(tmp_path: Path) -> None:
     """strict reads a `multiclass` threshold (foxml does not); a mapping experimental threshold resolves like the
-    others; a quote in the policy path and in a free-text value (a regex) is kept verbatim, never executed."""
+    others; a quote in the policy path and in a free-text value (a regex) is kept verbatim, never executed; the
+    file lists may be empty or name a subset."""
     folder = tmp_path / "it's here"
     folder.mkdir()
     regex = r"(\d+)m(?:')?"
@@ -174,6 +175,8 @@ def test_thresholds_and_quoted_values(tmp_path: Path) -> None:
         doc["routing"]["symbol"]["min_score"]["multiclass"] = 0.40
         doc["routing"]["experimental"]["min_score"] = {"classification": 0.51, "regression": {"default": -0.4}}
         doc["routing"]["horizon_patterns"][0]["regex"] = regex
+        doc["routing"]["dump_plan_as"] = []  # no routing plan file
+        doc["routing"]["training_plan_files"] = ["BY_ROUTE"]
 
     policy = write_policy(folder / "pol'icy.yaml", edit)
     con = duckdb.connect(str(build_policy(policy, tmp_path)), read_only=True)
@@ -190,4 +193,5 @@ def test_thresholds_and_quoted_values(tmp_path: Path) -> None:
         assert rows[semantics, "experimental", "classification", "long"] == 0.51
         assert rows[semantics, "experimental", "regression", "long"] == -0.4  # no `long` key: the mapping's default
     assert con.execute("select policy_path from routing_policy").fetchone() == (str(policy),)
+    assert con.execute("select dump_plan_as, training_plan_files from routing_policy").fetchone() == ([], ["BY_ROUTE"])
     assert con.execute("select regex from int_policy__horizon_patterns where pattern_order = 1").fetchone() == (regex,)
