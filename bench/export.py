@@ -11,7 +11,8 @@ File sets (`dump_plan_as` / `training_plan_files` of the policy):
 - plan: none / none: master_training_plan.json and its mirror only.
 Every set also writes the routing candidates snapshot (parquet). Floors: `COPY training_jobs TO ... (FORMAT json)`
 (the issue's floor: the same jobs) and `COPY routing_decisions ...` (the routing plan's rows); a set that writes
-the routing plan is also compared with the sum of both floors.
+the routing plan is also compared with the sum of both floors, and the reference set with a plain copy of the
+files it wrote (the storage's floor for those bytes and files).
 
 Both processes use the same DuckDB `threads` setting (pin the benchmark with `taskset -c 1 ... --threads 1` on a
 shared machine). Besides the totals it prints, for each export, the wall time of each writer (with the thread it
@@ -168,6 +169,27 @@ def _with_files(db: Path, target: Path, dump_plan_as: tuple[str, ...], files: tu
     return target
 
 
+def _copy_floor(tree: Path, target: Path) -> float:
+    """Seconds to copy an exported tree (the same bytes and files, written with no logic; copy_file_range in the
+    kernel), after a sync; the copy is removed."""
+    linked: dict[tuple[int, int], str] = {}
+
+    def copy(src: str, dst: str) -> None:  # a hard link stays a link (the mirror): each inode is written once
+        st = os.stat(src)
+        first = linked.setdefault((st.st_dev, st.st_ino), dst)
+        if first != dst:
+            os.link(first, dst)
+        else:
+            shutil.copyfile(src, dst)
+
+    os.sync()
+    t0 = time.perf_counter()
+    shutil.copytree(tree, target, symlinks=True, copy_function=copy)
+    seconds = time.perf_counter() - t0
+    shutil.rmtree(target)
+    return seconds
+
+
 def _fastest(runs: list[dict]) -> dict:
     return min(runs, key=lambda m: m["seconds"])
 
@@ -193,6 +215,7 @@ def main() -> None:
         print(f"built database: {args.targets} targets x {args.symbols} symbols in {time.perf_counter() - t0:.1f}s")
         runs: dict[str, list[dict]] = {name: [] for name in ("floor", "floor_decisions", *sets)}
         classes: list[tuple[str, int, float]] = []
+        copies: list[float] = []
         for i in range(args.repeat):  # alternate, so all see the same machine load
             for name in runs:
                 mode = name if name.startswith("floor") else "export"
@@ -200,6 +223,7 @@ def main() -> None:
                 runs[name].append({**_measure(mode, dbs.get(name, db), out, args.threads), "mb": _written_mb(out)})
                 if name == "reference":
                     classes = _file_classes(out)
+                    copies.append(_copy_floor(out, work / f"copy{i}"))
                 shutil.rmtree(out)
             print(f"run {i + 1}: " + ", ".join(f"{name} {r[-1]['seconds']:.2f}s" for name, r in runs.items()))
         print(f"DuckDB threads: {args.threads}; the fastest of {args.repeat} runs of each")
@@ -210,12 +234,19 @@ def main() -> None:
                 f"floor  {label:32s} {m['seconds']:6.2f}s ({m['cpu_seconds']:.1f}s CPU), peak RSS {m['peak_rss_mb']:5.0f} MB, "
                 f"{m['mb']:5.0f} MB written ({m['mb'] / m['seconds']:.0f} MB/s)"
             )
+        if copies:
+            print(
+                f"floor  copying the reference set's files {min(copies):6.2f}s (the exported tree copied by the kernel: "
+                "the same bytes and files, no logic)"
+            )
         for name in sets:
             m = _fastest(runs[name])
             dump_plan_as, files = FILE_SETS[name]
             ratio = f"{m['seconds'] / floor['seconds']:.2f}x the jobs floor"
             if "JSON" in dump_plan_as:
                 ratio += f", {m['seconds'] / both:.2f}x jobs + decisions floors"
+            if name == "reference" and copies:
+                ratio += f", {m['seconds'] / min(copies):.2f}x copying its files"
             print(
                 f"export {name:9s} (dump_plan_as [{', '.join(dump_plan_as)}], training_plan_files "
                 f"[{', '.join(files)}]):\n  {m['seconds']:.2f}s ({m['cpu_seconds']:.1f}s CPU), peak RSS {m['peak_rss_mb']:.0f} MB, {m['mb']:.0f} MB "

@@ -474,14 +474,15 @@ def _route_targets(con: duckdb.DuckDBPyConnection) -> list[RouteTarget]:
 
 
 _YAML_UNSAFE = re.compile("[\x7f-\x9f]")
-# the same characters in UTF-8 (DEL; C1 controls are U+0080-U+009F, encoded C2 80 - C2 9F)
-_YAML_UNSAFE_UTF8 = re.compile(b"\x7f|\xc2[\x80-\x9f]")
+# the same characters in UTF-8 (DEL; C1 controls are U+0080-U+009F, encoded C2 80 - C2 9F), as two patterns: each
+# starts with a literal byte, which the regex engine finds with a fast scan (an alternation is ten times slower)
+_YAML_UNSAFE_UTF8 = (re.compile(b"\x7f"), re.compile(b"\xc2[\x80-\x9f]"))
 
 
 def _needs_yaml_escape(lines: pa.Array | pa.ChunkedArray) -> bool:
     """Whether some job string holds a character YAML 1.1 readers reject raw. The jobs' JSON holds every string
     the YAML quotes, as the same to_json text, so one byte scan of it decides (no query over a million rows)."""
-    return any(_YAML_UNSAFE_UTF8.search(data) is not None for data in array_bytes(lines))
+    return any(pattern.search(data) is not None for data in array_bytes(lines) for pattern in _YAML_UNSAFE_UTF8)
 
 
 def yaml_quote(value: str) -> str:
