@@ -92,6 +92,7 @@ STEPS = (
     "fetch_jobs",
     "write_master",
     "write_views",
+    "_prepare_routes",
     "write_routing_json",
     "write_routing_rest",
     "_write_routing_markdown",

@@ -138,9 +138,8 @@ def rejected_inputs(con: duckdb.DuckDBPyConnection) -> int | None:
     return int(_scalar(con, "select count(*) from rejected_inputs"))
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, *, formats: list[str]) -> str:
-    """The temp tables plan_jobs and (when dump_plan_as lists a format) plan_routes; returns the SQL of a job's JSON
-    object over plan_jobs."""
+def _prepare(con: duckdb.DuckDBPyConnection) -> str:
+    """The temp table plan_jobs; returns the SQL of a job's JSON object over plan_jobs."""
     con.execute("set preserve_insertion_order = true")  # plan_jobs and plan_routes are scanned in stored order
     con.execute("set enable_progress_bar = false")
     con.execute("set arrow_large_buffer_size = true")  # the jobs' text is fetched as one array: no 2 GB limit
@@ -152,9 +151,14 @@ def _prepare(con: duckdb.DuckDBPyConnection, *, formats: list[str]) -> str:
     con.execute(
         plan_sql.plan_jobs_sql(relation_columns(con, "training_jobs"), relation_columns(con, "routing_decisions"))
     )
+    return plan_sql.job_json_sql(relation_columns(con, "training_jobs"))
+
+
+def _prepare_routes(con: duckdb.DuckDBPyConnection, formats: list[str]) -> None:
+    """The temp table plan_routes, when dump_plan_as lists a format (with the Markdown rows when it lists MARKDOWN).
+    Built once the jobs are fetched: the worker thread then writes the training plan meanwhile."""
     if formats:
         con.execute(plan_sql.plan_routes_sql(relation_columns(con, "routing_decisions"), markdown="md" in formats))
-    return plan_sql.job_json_sql(relation_columns(con, "training_jobs"))
 
 
 def _counts(con: duckdb.DuckDBPyConnection, key: str) -> dict[str, int]:
@@ -196,12 +200,6 @@ def _training_files(policy: dict[str, Any]) -> tuple[str, ...]:
             f"{', '.join(TRAINING_PLAN_FILES)})"
         )
     return tuple(name for name in TRAINING_PLAN_FILES if name in listed)
-
-
-def policy_formats(con: duckdb.DuckDBPyConnection) -> tuple[list[str], tuple[str, ...]]:
-    """The routing plan's formats (dump_plan_as) and the training plan's optional files (training_plan_files)."""
-    policy = _policy(con)
-    return _formats(policy), _training_files(policy)
 
 
 @dataclass(frozen=True)
@@ -630,8 +628,7 @@ def export_plan(
     now: datetime | None = None,
 ) -> ExportResult:
     """Build, check and publish both plans under `plan_root/globals/`; the previous plan stays whole on failure."""
-    formats, _ = policy_formats(con)
-    job_json = _prepare(con, formats=formats)
+    job_json = _prepare(con)
     header = build_header(con, policy_path=policy_path, project=project, now=now or datetime.now(UTC))
     check_plan(con, header, job_json)
     total_jobs = header.training_metadata["total_jobs"]
@@ -647,6 +644,7 @@ def export_plan(
             # the worker writes the files cut from the jobs' text; the main thread runs the DuckDB queries
             master_done = worker.submit(write_master, training, header, jobs)
             views_done = worker.submit(write_views, training, jobs, views, failed) if views else None
+            _prepare_routes(con, header.formats)
             routing_json = None
             if "json" in header.formats:
                 routing_json = write_routing_json(con, staging / ROUTING_PLAN, header)
