@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 import duckdb
 
@@ -248,6 +249,11 @@ def main() -> None:
                 ratio += f", {m['seconds'] / both:.2f}x jobs + decisions floors"
             if name == "reference" and copies:
                 ratio += f", {m['seconds'] / min(copies):.2f}x copying its files"
+            # each run beside the floor run just before it (same machine load): the median of those ratios
+            paired = sorted(e["seconds"] / f["seconds"] for e, f in zip(runs[name], runs["floor"], strict=True))
+            ratio += (
+                f"; run by run {', '.join(f'{r:.2f}' for r in paired)}x the jobs floor (median {median(paired):.2f}x)"
+            )
             print(
                 f"export {name:9s} (dump_plan_as [{', '.join(dump_plan_as)}], training_plan_files "
                 f"[{', '.join(files)}]):\n  {m['seconds']:.2f}s ({m['cpu_seconds']:.1f}s CPU), peak RSS {m['peak_rss_mb']:.0f} MB, {m['mb']:.0f} MB "
