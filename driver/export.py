@@ -13,9 +13,11 @@ The documents are built by DuckDB (`driver.plan_sql`) and streamed to disk (`dri
 is checked against the shipped JSON Schema before anything is published, and both folders are published together
 (`driver.plan_store`). Model-family names are normalised by `driver.families`.
 
-Each job's JSON is built once, fetched as one Arrow array in plan order, and the master plan and every derived
-view are cut from those bytes; a worker thread writes them while the main thread has DuckDB build the routing
-plan, the YAML and the Markdown (DuckDB and file writes release the GIL, so the two overlap on two cores).
+Each job's JSON is built once and fetched into Arrow in plan order (collected in parallel, a few chunks), and the
+master plan and every derived view are cut from those bytes; a worker thread writes them while the main thread has
+DuckDB build the routing plan, the YAML and the Markdown (DuckDB and file writes release the GIL, so the two overlap
+on two cores). The policy's `dump_plan_as` and `training_plan_files` choose which files besides the master plan
+and its mirror are written.
 
 JSON layout: `metadata` and `summary` are indented by 2; each job (and each routing entry) is one line. Apart from
 `generated_at` and `run_id`, the same relations and policy give byte-identical files. `plan_id` (also in the
@@ -142,7 +144,7 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> str:
     """The temp table plan_jobs; returns the SQL of a job's JSON object over plan_jobs."""
     con.execute("set preserve_insertion_order = true")  # plan_jobs and plan_routes are scanned in stored order
     con.execute("set enable_progress_bar = false")
-    con.execute("set arrow_large_buffer_size = true")  # the jobs' text is fetched as one array: no 2 GB limit
+    con.execute("set arrow_large_buffer_size = true")  # large_string: no 2 GB limit on a chunk of the jobs' text
     for sql in plan_sql.macros_sql():
         con.execute(sql)
     con.execute("create or replace temp table family_map (raw varchar[], normalized varchar[])")
@@ -479,7 +481,7 @@ _YAML_UNSAFE_UTF8 = (re.compile(b"\x7f"), re.compile(b"\xc2[\x80-\x9f]"))
 
 def _needs_yaml_escape(lines: pa.Array | pa.ChunkedArray) -> bool:
     """Whether some job string holds a character YAML 1.1 readers reject raw. The jobs' JSON holds every string
-    the YAML quotes, as the same to_json text, so one byte scan of it decides (no query over a million rows)."""
+    the YAML quotes, as the same to_json text, so a byte scan of it decides (no query over a million rows)."""
     return any(pattern.search(data) is not None for data in array_bytes(lines) for pattern in _YAML_UNSAFE_UTF8)
 
 

@@ -132,6 +132,21 @@ def test_views_regroup_many_batches_and_exports_are_identical(tmp_path: Path, mo
         assert doc["jobs"] == [j for j in jobs if j[key] == doc[key]], name
 
 
+def test_views_by_runs_equal_views_by_take(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The zero-copy run path and the take path write the same view files (RUN_ROWS 1 sends every view through
+    the runs, a huge RUN_ROWS through take); a small plan takes the take path by default."""
+    db = build_plan_db(tmp_path / "p.duckdb", ["t1", "t2", "t/3"], [f"S{i:02d}" for i in range(9)])
+    trees = {}
+    for run_rows in (1, 10**9):
+        monkeypatch.setattr(export_module, "RUN_ROWS", run_rows)
+        root = tmp_path / f"rows{run_rows}"
+        with duckdb.connect(str(db), read_only=True) as con:
+            export_plan(con, plan_root=root, project=tmp_path, now=NOW)
+        trees[run_rows] = _snapshot(root)
+    assert trees[1] == trees[10**9]
+    assert sum(name.startswith("training_plan/by_") for name in trees[1]) == 3 + 9 + 2 + 4
+
+
 def test_mirror_is_a_hard_link_after_publication(tmp_path: Path) -> None:
     db = build_plan_db(tmp_path / "p.duckdb", 2, 3)
     with duckdb.connect(str(db), read_only=True) as con:
