@@ -66,12 +66,20 @@ def write_rows(
     return rows
 
 
-def _runs(keys: pa.Array) -> Iterator[tuple[int, int, str]]:
-    """(start, stop, key) of the runs of equal keys in a batch."""
-    change = pc.indices_nonzero(pc.not_equal(keys[1:], keys[:-1])).to_pylist() if len(keys) > 1 else []
-    starts = [0] + [i + 1 for i in change]
-    stops = [*starts[1:], len(keys)]
-    for start, stop in zip(starts, stops, strict=True):
+def _run_changes(keys: pa.Array) -> pa.Array:
+    """For each row but the first, whether it starts a new run of equal keys (a null key equals only a null)."""
+    prev, cur = keys[:-1], keys[1:]
+    return pc.fill_null(pc.or_kleene(pc.not_equal(prev, cur), pc.xor(pc.is_null(prev), pc.is_null(cur))), False)
+
+
+def _runs(keys: pa.Array, changes: pa.Array | None = None) -> Iterator[tuple[int, int, str | None]]:
+    """(start, stop, key) of the runs of equal keys in a batch (`changes`: `_run_changes(keys)`, if computed)."""
+    if len(keys) > 1:
+        changes = _run_changes(keys) if changes is None else changes
+        starts = [0] + [i + 1 for i in pc.indices_nonzero(changes).to_pylist()]
+    else:
+        starts = [0] if len(keys) else []
+    for start, stop in zip(starts, [*starts[1:], len(keys)], strict=True):
         yield start, stop, keys[start].as_py()
 
 
@@ -134,14 +142,11 @@ def run_slices(table: pa.Table, *, max_runs: int) -> list[tuple[pa.Array, pa.Arr
         keys, texts = batch.column(0), batch.column(1)
         if len(keys) == 0:
             continue
-        prev, cur = keys[:-1], keys[1:]
-        change = pc.fill_null(pc.or_kleene(pc.not_equal(prev, cur), pc.xor(pc.is_null(prev), pc.is_null(cur))), False)
-        runs += 1 + pc.sum(change).as_py() if len(keys) > 1 else 1
-        if runs > max_runs:
+        changes = _run_changes(keys) if len(keys) > 1 else None
+        runs += 1 + (pc.sum(changes).as_py() if changes is not None else 0)
+        if runs > max_runs:  # counted before any run is listed: a fragmented view costs one vectorised pass
             return None
-        starts = [0] + [i + 1 for i in pc.indices_nonzero(change).to_pylist()]
-        for start, stop in zip(starts, [*starts[1:], len(keys)], strict=True):
-            key = keys[start].as_py()
+        for start, stop, key in _runs(keys, changes):
             if key is not None:
                 groups.setdefault(key, []).append((keys.slice(start, stop - start), texts.slice(start, stop - start)))
     return [piece for pieces in groups.values() for piece in pieces]
