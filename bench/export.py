@@ -50,9 +50,12 @@ con = duckdb.connect(db, read_only=True)
 con.execute(f"set threads = {threads}"); con.execute("set enable_progress_bar = false")
 steps = []
 if mode == "export":
-    from driver import export
-    def timed(name):
-        real = getattr(export, name, None)
+    import importlib
+    from trainplan.export import export  # noqa: F401  (the steps below are patched in its modules)
+    def timed(step):
+        module_name, name = step.rsplit(".", 1)
+        module = importlib.import_module(f"trainplan.export.{module_name}")
+        real = getattr(module, name, None)
         if real is None:  # a step this version of the export does not have
             return
         @functools.wraps(real)
@@ -62,7 +65,7 @@ if mode == "export":
                 return real(*args, **kwargs)
             finally:
                 steps.append([name, threading.current_thread().name, time.perf_counter() - t])
-        setattr(export, name, run)
+        setattr(module, name, run)
     for name in sys.argv[5].split(","):
         timed(name)
 def cpu():
@@ -85,20 +88,21 @@ peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu() - c0, "peak_rss_mb": peak, "steps": steps}))
 """
 
-# the export's steps timed in the child (functions of driver.export), in the order they start
+# the export's steps timed in the child (module.function under trainplan.export), in the order they start; the
+# entry point calls each through its module, so patching the module's attribute times every call
 STEPS = (
-    "_prepare",
-    "build_header",
-    "check_plan",
-    "fetch_jobs",
-    "write_master",
-    "write_views",
-    "_prepare_routes",
-    "write_routing_json",
-    "write_routing_rest",
-    "_write_routing_markdown",
-    "_write_training_yaml",
-    "_write_training_markdown",
+    "jobs.prepare",
+    "header.build_header",
+    "jobs.check_plan",
+    "jobs.fetch_jobs",
+    "training_files.write_master",
+    "training_files.write_views",
+    "jobs.prepare_routes",
+    "routing_files.write_routing_json",
+    "routing_files.write_routing_rest",
+    "routing_files._write_routing_markdown",
+    "training_files._write_training_yaml",
+    "training_files._write_training_markdown",
 )
 
 FILE_CLASSES = (

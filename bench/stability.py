@@ -22,10 +22,9 @@ import time
 from pathlib import Path
 
 import yaml
-
-from driver.dbt_runner import dbt_executable, dbt_paths
-from driver.sample import SampleOptions, generate_sample
-from driver.settings import DEFAULT_POLICY, project_dir
+from trainplan.config.project import default_policy, project_dir
+from trainplan.samples.sample import SampleOptions, generate_sample
+from trainplan.warehouse.dbt_runner import dbt_executable, dbt_paths
 
 STABILITY_MODELS = [
     "int_stability__snapshots",
@@ -101,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
 
     project = project_dir()
-    policy = project / DEFAULT_POLICY
+    policy = default_policy(project)
     out = project / "bench" / "out" / "stability"
     run_dir = out / "run"
     opts = SampleOptions(

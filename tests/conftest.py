@@ -10,9 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from hypothesis import settings as hypothesis_settings
-
-from driver.refresh import refresh
-from driver.settings import make_settings, project_dir
+from trainplan.config.settings import make_settings, project_dir
+from trainplan.export.refresh import refresh
 
 # CI runs the property tests on a fixed example sequence so that a landing never depends on the draw;
 # locally they explore new examples every run.
@@ -21,6 +20,21 @@ if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
 REPO = project_dir()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """trainplan's state folder (dbt's target/, last_refresh.json) in a temporary folder, not the checkout's."""
+    state = tmp_path_factory.mktemp("state")
+    before = os.environ.get("TRAINPLAN_STATE_DIR")
+    os.environ["TRAINPLAN_STATE_DIR"] = str(state)
+    yield state
+    if before is None:
+        os.environ.pop("TRAINPLAN_STATE_DIR", None)
+    else:
+        os.environ["TRAINPLAN_STATE_DIR"] = before
+
+
 SAMPLE_RUN = REPO / "examples" / "sample_run"
 
 

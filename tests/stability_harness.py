@@ -19,9 +19,8 @@ from typing import Any
 import duckdb
 import numpy as np
 from scipy.stats import kendalltau
-
-from driver.dbt_runner import dbt_executable, dbt_paths
-from driver.settings import project_dir
+from trainplan.config.settings import project_dir
+from trainplan.warehouse.dbt_runner import dbt_executable, dbt_paths
 
 MODELS = [
     "int_stability__snapshots",

@@ -7,9 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-
-from driver.export import config_hash
-from driver.plan_store import CURRENT, staged_plan
+from trainplan.export.header import config_hash
+from trainplan.export.store import CURRENT, staged_plan
 
 
 def test_config_hash_is_first_8_hex_of_raw_bytes(tmp_path: Path) -> None:

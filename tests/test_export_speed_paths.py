@@ -14,11 +14,12 @@ import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from trainplan.export import training_files as export_module
+from trainplan.export.escape import utf8_needs_yaml_escape
+from trainplan.export.export import PlanInvalid, export_plan
+from trainplan.export.stream import array_bytes, partition_batches, run_slices, write_partitioned
 
 from bench.plan_db import build_plan_db
-from driver import export as export_module
-from driver.export import PlanInvalid, _needs_yaml_escape, export_plan
-from driver.plan_stream import partition_batches, run_slices, write_partitioned
 from tests.test_plan_export import _snapshot
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -107,7 +108,7 @@ def test_write_partitioned_stops_when_cancelled(tmp_path: Path) -> None:
     [("plain ascii", False), ("é→ unicode", False), ("del\x7f", True), ("c1\x85x", True), ("c1\x9f", True)],
 )
 def test_needs_yaml_escape(text: str, escape: bool) -> None:
-    assert _needs_yaml_escape(pa.array(["ok", text], pa.large_string())) is escape
+    assert utf8_needs_yaml_escape(array_bytes(pa.array(["ok", text], pa.large_string()))) is escape
 
 
 def test_views_regroup_many_batches_and_exports_are_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

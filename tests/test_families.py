@@ -1,12 +1,11 @@
-"""Model-family normalisation (one place: driver.families), fixing the reference's filter_trainers quirks."""
+"""Model-family normalisation (one place: trainplan.plan.families), fixing the reference's filter_trainers quirks."""
 
 from __future__ import annotations
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from driver.families import normalise_families, normalise_family
+from trainplan.plan.families import normalise_families, normalise_family
 
 
 @pytest.mark.parametrize(

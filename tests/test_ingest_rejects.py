@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from trainplan.config.settings import SettingsError, make_settings
+from trainplan.export.refresh import refresh
+from trainplan.samples.broken import BROKEN_CANDIDATE_ROWS, BROKEN_CASES, BROKEN_OPTIONS, generate_broken_run
+from trainplan.samples.sample import SampleOptions, generate_sample
 
-from driver.broken_sample import BROKEN_CANDIDATE_ROWS, BROKEN_CASES, BROKEN_OPTIONS, generate_broken_run
-from driver.refresh import refresh
-from driver.sample import SampleOptions, generate_sample
-from driver.settings import SettingsError, make_settings
 from tests.conftest import REPO, Built, build
 from tests.foxml_files import built_candidates, intended_candidates
 
@@ -105,8 +105,8 @@ def test_strict_fails_listing_rejects_and_keeps_the_previous_plan(broken_built: 
         check=False,
     )
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert f"{len(BROKEN_CASES)} rejected input(s) and --strict is set" in proc.stdout
-    assert "cohort=sy_broken_nan/metrics.json: key auc is NaN" in proc.stdout
+    assert f"{len(BROKEN_CASES)} rejected input(s) and --strict is set" in proc.stderr
+    assert "cohort=sy_broken_nan/metrics.json: key auc is NaN" in proc.stderr
     assert broken_built.master_plan.read_bytes() == plan_before
     assert broken_built.db_path.stat().st_mtime_ns == db_before
     assert not broken_built.db_path.with_name(broken_built.db_path.name + ".building").exists()

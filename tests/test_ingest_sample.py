@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from trainplan.samples.sample import SampleOptions, generate_sample
 
-from driver.sample import SampleOptions, generate_sample
 from tests.conftest import REPO, SAMPLE_RUN, Built, build
 from tests.foxml_files import built_candidates, intended_candidates
 
@@ -94,8 +94,8 @@ def test_reference_candidates_file_is_in_the_reference_format() -> None:
 
 
 def test_candidates_file_gives_the_same_candidates_as_its_run_dir(sample_con, tmp_path: Path) -> None:
-    from driver.refresh import refresh
-    from driver.settings import make_settings
+    from trainplan.config.settings import make_settings
+    from trainplan.export.refresh import refresh
 
     settings = make_settings(candidates_file=REFERENCE_CANDIDATES, out_dir=tmp_path, db_path=tmp_path / "c.duckdb")
     result = refresh(settings)

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from trainplan.cli.app import app
 from typer.testing import CliRunner
 
-from driver.cli import app
 from tests.conftest import Built
 
 runner = CliRunner()

@@ -14,14 +14,15 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+from trainplan.config.settings import project_dir
+from trainplan.export import header as export_header
+from trainplan.export import training_files
+from trainplan.export.export import PlanInvalid, export_plan
+from trainplan.plan.files import load_training_plan
+from trainplan.plan.names import name_in_view_file, view_file_name
+from trainplan.plan.validate import validate_plan
 
 from bench.plan_db import build_plan_db
-from driver import export as export_module
-from driver.export import PlanInvalid, export_plan
-from driver.plan_files import load_training_plan
-from driver.plan_names import name_in_view_file, view_file_name
-from driver.plan_validate import validate_plan
-from driver.settings import project_dir
 from tests.conftest import SAMPLE_RUN, Built, build
 
 REF_METADATA = [
@@ -291,7 +292,7 @@ def test_failure_midway_leaves_previous_plan(
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(export_module, "write_partitioned", boom)
+    monkeypatch.setattr(training_files, "write_partitioned", boom)
     with pytest.raises(OSError, match="disk full"):
         _export(new, root)
     assert _snapshot(root) == before
@@ -304,7 +305,7 @@ KILLER = """
 import os, signal, sys
 from pathlib import Path
 import duckdb
-from driver import export
+from trainplan.export import export, routing_files, training_files
 calls = {"n": 0}
 def dying(real):
     def write_then_die(*args, **kwargs):
@@ -314,8 +315,10 @@ def dying(real):
         return real(*args, **kwargs)
     return write_then_die
 # every file writer, in both threads (10 calls for this plan)
-for name in ("write_rows", "write_grouped", "write_array", "write_partitioned"):
-    setattr(export, name, dying(getattr(export, name)))
+for module in (training_files, routing_files):
+    for name in ("write_rows", "write_grouped", "write_array", "write_partitioned"):
+        if hasattr(module, name):
+            setattr(module, name, dying(getattr(module, name)))
 with duckdb.connect(sys.argv[1], read_only=True) as con:
     export.export_plan(con, plan_root=Path(sys.argv[2]), project=Path(sys.argv[2]))
 """
@@ -408,7 +411,7 @@ def test_rejected_inputs_and_fingerprint_follow_their_relations(tmp_path: Path) 
         con.execute("create table plan_input_files as select 'run' as input_kind, 'a.json' as path, 'ab' as sha256")
     with duckdb.connect(str(db), read_only=True) as con:
         export_plan(con, plan_root=tmp_path / "b", project=tmp_path)
-        con_fp = export_module.inputs_fingerprint(con)
+        con_fp = export_header.inputs_fingerprint(con)
     meta = load_training_plan(tmp_path / "b")["metadata"]
     assert meta["rejected_inputs"] == 3
     assert meta["inputs_fingerprint"] == con_fp == hashlib.sha256(b"a.json\tab").hexdigest()[:16]

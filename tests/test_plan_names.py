@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from driver.plan_names import MAX_STEM, decode_name, encode_name, is_hashed, name_in_view_file, view_file_name
+from trainplan.plan.names import MAX_STEM, decode_name, encode_name, is_hashed, name_in_view_file, view_file_name
 
 HOSTILE = ["../../x", "..", ".", "a/b", "/abs", "x\x00y", "a" * 300, "é" * 200, "", "~", "%41", "CON", " .x", "a\\b"]
 

@@ -56,7 +56,7 @@ def test_cli_rejects_a_directory_that_is_not_a_run(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 2
-    assert "has no targets/ folder" in proc.stdout
+    assert "has no targets/ folder" in proc.stderr
     assert not (tmp_path / "globals").exists()
 
 

@@ -11,9 +11,9 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
+from trainplan.config.settings import make_settings
+from trainplan.warehouse.dbt_runner import DbtBuildError, run_dbt_build
 
-from driver.dbt_runner import DbtBuildError, run_dbt_build
-from driver.settings import make_settings
 from tests.conftest import REPO
 
 SHIPPED_POLICY = REPO / "CONFIG" / "training_config" / "routing_config.yaml"

@@ -12,10 +12,10 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
+from trainplan.config.settings import make_settings
+from trainplan.warehouse.database import fetch_dicts
+from trainplan.warehouse.dbt_runner import DbtBuildError, run_dbt_build
 
-from driver.database import fetch_dicts
-from driver.dbt_runner import DbtBuildError, run_dbt_build
-from driver.settings import make_settings
 from tests.conftest import REPO, SAMPLE_RUN
 
 SHIPPED_POLICY = REPO / "CONFIG" / "training_config" / "routing_config.yaml"

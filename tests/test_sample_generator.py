@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import yaml
-
-from driver.sample import SampleOptions, generate_sample, sanitize_target_dir, universe_sig
+from trainplan.samples.sample import SampleOptions, generate_sample, sanitize_target_dir, universe_sig
 
 REPO = Path(__file__).resolve().parent.parent
 POLICY = yaml.safe_load((REPO / "CONFIG/training_config/routing_config.yaml").read_text())

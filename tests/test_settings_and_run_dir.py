@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from driver.run_dir import NotARunDirectory, check_run_dir
-from driver.settings import SettingsError, make_settings
+from trainplan.config.run_dir import NotARunDirectory, check_run_dir
+from trainplan.config.settings import SettingsError, make_settings
 
 
 def test_missing_run_dir(tmp_path: Path) -> None:

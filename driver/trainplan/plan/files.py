@@ -6,11 +6,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+from trainplan.errors import TrainplanError
+
+GLOBALS = Path("globals")
+ROUTING_PLAN = "routing_plan"
+TRAINING_PLAN = "training_plan"
+TRAINING_PLAN_DIR = GLOBALS / TRAINING_PLAN
+ROUTING_PLAN_DIR = GLOBALS / ROUTING_PLAN
 MASTER = "master_training_plan.json"
 MIRROR = "training_plan.json"
+ROUTING_PLAN_JSON = "routing_plan.json"
+CANDIDATES_SNAPSHOT = "routing_candidates.parquet"
 
 
-class PlanNotFound(FileNotFoundError):
+class PlanNotFound(TrainplanError, FileNotFoundError):
     """No readable training plan where one was expected."""
 
 
@@ -18,14 +27,14 @@ def training_plan_dir(path: Path) -> Path:
     """The training_plan folder for a plan file, a training_plan folder, a globals/ folder or a run/output root."""
     if path.is_file():
         return path.parent
-    for candidate in (path, path / "training_plan", path / "globals" / "training_plan"):
+    for candidate in (path, path / TRAINING_PLAN, path / TRAINING_PLAN_DIR):
         if (candidate / MASTER).is_file() or (candidate / MIRROR).is_file():
             return candidate
     raise PlanNotFound(f"no {MASTER} at {path} (nor in {path}/globals/training_plan)")
 
 
 def routing_plan_dir(path: Path) -> Path:
-    return training_plan_dir(path).parent / "routing_plan"
+    return training_plan_dir(path).parent / ROUTING_PLAN
 
 
 def load_training_plan(path: Path) -> dict[str, Any]:
@@ -50,7 +59,13 @@ def load_training_plan(path: Path) -> dict[str, Any]:
 
 def load_routing_plan(path: Path) -> dict[str, Any] | None:
     """routing_plan.json beside the training plan, or None when it was not written."""
-    file = routing_plan_dir(path) / "routing_plan.json"
+    file = routing_plan_dir(path) / ROUTING_PLAN_JSON
     if not file.is_file():
         return None
-    return json.loads(file.read_text(encoding="utf-8"))
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise PlanNotFound(f"{file}: unreadable routing plan ({err}); expected a JSON object") from err
+    if not isinstance(doc, dict):
+        raise PlanNotFound(f"{file}: expected a JSON object, found {type(doc).__name__}")
+    return doc

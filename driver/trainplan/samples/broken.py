@@ -17,8 +17,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from driver.candidates_format import SCHEMA, reference_rows
-from driver.sample import (
+from trainplan.samples.candidates_format import SCHEMA, reference_rows
+from trainplan.samples.sample import (
     BASE_TIME,
     SampleOptions,
     _cohort_id,

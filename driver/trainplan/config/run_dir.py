@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trainplan.errors import TrainplanError
+
 EXPECTED_LAYOUT = (
     "a FoxML run directory: <run>/targets/<target>/reproducibility/CROSS_SECTIONAL/cohort=<id>/metrics.json "
     "and <run>/targets/<target>/reproducibility/SYMBOL_SPECIFIC/symbol=<SYM>/cohort=<id>/metrics.json "
@@ -11,7 +13,7 @@ EXPECTED_LAYOUT = (
 )
 
 
-class NotARunDirectory(ValueError):
+class NotARunDirectory(TrainplanError, ValueError):
     """The path given as a run directory does not have the FoxML layout."""
 
 

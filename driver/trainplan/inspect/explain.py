@@ -14,8 +14,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from driver.database import fetch_dicts
-from driver.export import relation_columns
+from trainplan.warehouse.database import fetch_dicts, relation_columns
 
 LANE_SIGNALS = "int_routing__lane_signals"
 

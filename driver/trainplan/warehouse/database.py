@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
+from trainplan.errors import TrainplanError
 
-class DatabaseMissing(FileNotFoundError):
+
+class DatabaseMissing(TrainplanError, FileNotFoundError):
     """No database yet: refresh first."""
 
 
@@ -28,3 +31,16 @@ def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = 
     cur = con.execute(sql, params or [])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def relation_columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
+    """Column names of a table or view of the main schema (empty if it does not exist)."""
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_schema = 'main' and table_name = ?", [name]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    """The first column of the first row of a query."""
+    return con.execute(sql).fetchone()[0]

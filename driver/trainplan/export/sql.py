@@ -3,25 +3,18 @@
 Two temporary tables are prepared once per export, from the dbt relations only (no route is decided here):
 `plan_jobs` (one row per training job: its columns and its JSON object, in the reference's key order, §5.2) and
 `plan_routes` (one row per routing decision: the §4 entry of the target's cross-sectional lane or of a symbol).
-Every file is then one ordered query whose rows are the file's text, streamed by `driver.plan_stream`.
+Every file is then one ordered query whose rows are the file's text, streamed by `trainplan.export.stream`.
 Rows that are elements of a JSON container start with ",\n" (the writer drops it before the first element).
 """
 
 from __future__ import annotations
 
+from trainplan.export.escape import SQL_UNSAFE_CLASS, sql_yaml_escape_chain
+
 NL = "chr(10)"
 
 # Optional columns of training_jobs copied into each job's metadata when the decisions model provides them.
 OPTIONAL_JOB_METADATA = ("rule", "cs_threshold", "cs_margin", "local_threshold", "local_margin")
-
-# Characters JSON leaves raw but YAML 1.1 readers reject: escaped in YAML strings.
-_YAML_UNSAFE = [*range(0x7F, 0xA0)]
-
-
-def _yaml_escape_chain(expr: str) -> str:
-    for code in _YAML_UNSAFE:
-        expr = f"replace({expr}, chr({code}), '\\u{code:04x}')"
-    return expr
 
 
 def json_object_sql(pairs: list[tuple[str, str]], raw: frozenset[str] = frozenset()) -> str:
@@ -40,7 +33,7 @@ def macros_sql() -> list[str]:
         "create or replace temp macro j(x) as coalesce(to_json(x)::varchar, 'null')",
         "create or replace temp macro num(x) as case when isnan(x::double) or isinf(x::double) then null else x end",
         "create or replace temp macro yaml_str(s) as case when s is null then 'null' "
-        "when regexp_matches(s, '[\\x{7f}-\\x{9f}]') then " + _yaml_escape_chain("to_json(s)::varchar") + " "
+        f"when regexp_matches(s, '{SQL_UNSAFE_CLASS}') then " + sql_yaml_escape_chain("to_json(s)::varchar") + " "
         "else to_json(s)::varchar end",
         "create or replace temp macro yaml_plain(s) as coalesce(to_json(s)::varchar, 'null')",
         # the replace chain only where one of its characters occurs: a scan is far cheaper than three copies

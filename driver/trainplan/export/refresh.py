@@ -5,14 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from driver.database import read_only
-from driver.dbt_runner import run_dbt_build
-from driver.export import export_training_plan
-from driver.rejects import fail_on_rejects, fetch_rejects
-from driver.run_dir import check_run_dir
-from driver.settings import Settings, SettingsError
+from trainplan.config.policy import load_policy_document
+from trainplan.config.run_dir import check_run_dir
+from trainplan.config.settings import Settings, SettingsError, make_settings, record_last_refresh
+from trainplan.export.export import export_training_plan
+from trainplan.samples.sample import SampleOptions, generate_sample
+from trainplan.warehouse.database import read_only
+from trainplan.warehouse.dbt_runner import run_dbt_build
+from trainplan.warehouse.rejects import fail_on_rejects, fetch_rejects
 
 PARQUET_MAGIC = b"PAR1"
+SAMPLE_RUN = Path("examples/sample_run")
+DEMO_DIR = "demo"
 
 
 @dataclass(frozen=True)
@@ -55,4 +59,18 @@ def refresh(settings: Settings, strict: bool = False) -> RefreshResult:
         plan = export_training_plan(
             con, plan_root=settings.plan_root, policy_path=settings.policy_path, project=settings.project
         )
+    record_last_refresh(settings)
     return RefreshResult(db_path=result.db_path, master_plan=plan, n_rejects=n_rejects)
+
+
+def demo_settings() -> Settings:
+    """The demo: the bundled sample run of a checkout (else the same sample generated into the state folder),
+    planned into `<state>/demo/` with its own database."""
+    base = make_settings()
+    out = base.state_dir / DEMO_DIR
+    run_dir = base.project / SAMPLE_RUN
+    if not run_dir.is_dir():
+        run_dir = out / "sample_run"
+        if not run_dir.is_dir():
+            generate_sample(SampleOptions(out=run_dir), load_policy_document(base.policy_path))
+    return make_settings(run_dir=run_dir, out_dir=out, db_path=out / "trainplan.duckdb")

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from driver.settings import Settings
+from trainplan.config.settings import Settings
+from trainplan.errors import TrainplanError
 
 
-class DbtBuildError(RuntimeError):
+class DbtBuildError(TrainplanError):
     """dbt build failed; the message carries dbt's own error lines."""
 
 
@@ -92,11 +93,11 @@ def run_dbt_build(
     dbt unit tests check the SQL, not the run's inputs, so a refresh skips them unless `unit_tests` is set
     (plain `dbt build` and the test suite run them).
     """
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
     building = settings.db_path.with_name(settings.db_path.name + ".building")
     for stale in (building, building.with_name(building.name + ".wal")):
         stale.unlink(missing_ok=True)
-    work = settings.state_dir / "dbt"
+    work = settings.dbt_work_dir
     cmd = [
         dbt_executable(),
         "build",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from driver.plan_schema import schema_errors
+from trainplan.plan.routes import expected_priority, rule_of
+from trainplan.plan.schema import schema_errors
 
 RUNNABLE_TYPES = {"cross_sectional", "symbol_specific"}
-SYMBOL_ROUTE_PRIORITY = {"ROUTE_BOTH": 3, "ROUTE_SYMBOL_SPECIFIC": 2, "ROUTE_EXPERIMENTAL_ONLY": 1}
 
 
 def _job_problems(job: dict[str, Any], strict: bool) -> list[str]:
@@ -21,22 +21,24 @@ def _job_problems(job: dict[str, Any], strict: bool) -> list[str]:
             out.append(f"job {jid}: a cross_sectional job must have route ROUTE_CROSS_SECTIONAL and no symbol")
         if jid != f"cs_{target}":
             out.append(f"job {jid}: a cross_sectional job's id must be cs_<target> (cs_{target})")
-        expected = 1 if strict and meta.get("cs_state") == "EXPERIMENTAL" else 2
+        expected = expected_priority("ROUTE_CROSS_SECTIONAL", meta.get("cs_state"), strict)
         if job.get("priority") != expected:
             out.append(
                 f"job {jid}: priority {job.get('priority')} but a {meta.get('cs_state')} CS lane gives {expected}"
             )
     elif ttype == "symbol_specific":
-        if route not in SYMBOL_ROUTE_PRIORITY:
+        rule = rule_of(route)
+        expected = expected_priority(route, meta.get("local_state"), strict)
+        if rule is None or rule.job_training_type != "symbol_specific":
             out.append(f"job {jid}: route {route} cannot have a symbol_specific job")
-        elif job.get("priority") != SYMBOL_ROUTE_PRIORITY[route]:
-            out.append(f"job {jid}: priority {job.get('priority')} but {route} gives {SYMBOL_ROUTE_PRIORITY[route]}")
+        elif job.get("priority") != expected:
+            out.append(f"job {jid}: priority {job.get('priority')} but {route} gives {expected}")
         if strict and route == "ROUTE_EXPERIMENTAL_ONLY" and meta.get("local_state") != "EXPERIMENTAL":
             out.append(f"job {jid}: an EXPERIMENTAL_ONLY job needs an EXPERIMENTAL symbol lane")
         if jid != f"sym_{target}_{symbol}":
             out.append(f"job {jid}: a symbol_specific job's id must be sym_<target>_<symbol> (sym_{target}_{symbol})")
-        if meta.get("needs_cs_ensemble") != (route == "ROUTE_BOTH"):
-            out.append(f"job {jid}: needs_cs_ensemble must be true exactly for ROUTE_BOTH")
+        if rule is not None and meta.get("needs_cs_ensemble") != rule.needs_cs_ensemble:
+            out.append(f"job {jid}: needs_cs_ensemble must be {str(rule.needs_cs_ensemble).lower()} for {route}")
     if ttype in RUNNABLE_TYPES and not job.get("model_families"):
         out.append(f"job {jid}: a runnable job has no model families")
     return out

@@ -6,13 +6,10 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-ROUTES = [
-    "ROUTE_CROSS_SECTIONAL",
-    "ROUTE_SYMBOL_SPECIFIC",
-    "ROUTE_BOTH",
-    "ROUTE_EXPERIMENTAL_ONLY",
-    "ROUTE_BLOCKED",
-]
+from trainplan.plan.routes import route_names
+from trainplan.warehouse.rejects import fetch_rejects
+
+REJECTS_SHOWN = 20
 
 
 def route_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
@@ -21,7 +18,7 @@ def route_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
         con.execute("select route, count(*) from routing_decisions where symbol is not null group by route").fetchall()
     )
     jobs = dict(con.execute("select route, count(*) from training_jobs group by route").fetchall())
-    return [(r, int(decisions.get(r, 0)), int(jobs.get(r, 0))) for r in ROUTES]
+    return [(r, int(decisions.get(r, 0)), int(jobs.get(r, 0))) for r in route_names()]
 
 
 def print_summary(con: duckdb.DuckDBPyConnection, console: Console) -> None:
@@ -66,3 +63,13 @@ def print_plan_summary(plan: dict, console: Console) -> None:
         console.print(table)
     targets = totals["target"]
     console.print(f"targets with jobs: {len(targets)}; jobs: {sum(targets.values())}")
+
+
+def print_rejects(con: duckdb.DuckDBPyConnection, console: Console) -> None:
+    """The count of rejected inputs and the first few, each naming its file, problem and what was expected."""
+    rejects = fetch_rejects(con)
+    console.print(f"rejected inputs: {len(rejects)}" + (" (see table rejected_inputs)" if rejects else ""))
+    for reject in rejects[:REJECTS_SHOWN]:
+        console.print(f"  - {reject.describe()}", soft_wrap=True, markup=False)
+    if len(rejects) > REJECTS_SHOWN:
+        console.print(f"  ... and {len(rejects) - REJECTS_SHOWN} more")

@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from driver.candidates_format import write_reference_candidates
+from trainplan.samples.candidates_format import write_reference_candidates
 
 BASE_TIME = datetime(2026, 1, 5, 10, 0, 0)
 RUN_ID = "intelligent_output_20260105_100000"

@@ -10,10 +10,11 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from driver.database import read_only
+from trainplan.errors import TrainplanError
+from trainplan.warehouse.database import read_only
 
 
-class QueryFailed(RuntimeError):
+class QueryFailed(TrainplanError):
     """The query failed (syntax, unknown relation, or a write on the read-only database)."""
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from driver.database import read_only
+from trainplan.errors import TrainplanError
+from trainplan.warehouse.database import read_only
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Reject:
         return f"{self.source_file}{row}: {self.problem}; expected {self.expected}"
 
 
-class RejectedInputs(RuntimeError):
+class RejectedInputs(TrainplanError):
     """--strict and at least one input was rejected; the message lists every reject."""
 
     def __init__(self, rejects: list[Reject]) -> None:

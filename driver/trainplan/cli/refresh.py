@@ -1,0 +1,78 @@
+"""`trainplan refresh`, `demo` and `export`: build the decisions and write the plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from trainplan.cli.app import app
+from trainplan.cli.options import DbOption, PolicyOption
+from trainplan.config.settings import Settings, make_settings
+from trainplan.export.export import export_plan
+from trainplan.export.refresh import demo_settings, refresh
+from trainplan.inspect.summary import print_rejects, print_summary
+from trainplan.warehouse.database import read_only
+
+
+def _refresh_and_report(console: Console, settings: Settings, strict: bool = False) -> None:
+    result = refresh(settings, strict=strict)
+    with read_only(result.db_path) as con:
+        print_summary(con, console)
+        print_rejects(con, console)
+    console.print(f"plan: {result.master_plan}")
+    console.print(f"database: {result.db_path}")
+
+
+@app.command(name="refresh")
+def refresh_cmd(
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="FoxML run directory to read.")] = None,
+    candidates: Annotated[
+        Path | None,
+        typer.Option(
+            "--candidates", help="A ready routing_candidates.parquet (reference format) instead of a run dir."
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (keeping the previous plan) when any input is rejected.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder that receives globals/ (default: the run directory).")
+    ] = None,
+    policy: PolicyOption = None,
+    db: DbOption = None,
+) -> None:
+    """dbt build on a run directory, then export the training plan."""
+    settings = make_settings(run_dir=run_dir, candidates_file=candidates, out_dir=out, policy_path=policy, db_path=db)
+    _refresh_and_report(Console(), settings, strict=strict)
+
+
+@app.command()
+def demo() -> None:
+    """Refresh on the bundled sample run into .trainplan/demo and print the summary."""
+    console = Console()
+    settings = demo_settings()
+    console.print(f"sample run: {settings.run_dir}")
+    _refresh_and_report(console, settings)
+
+
+@app.command(name="export")
+def export_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Folder that receives globals/ (e.g. the run directory).")],
+    db: DbOption = None,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Policy file hashed into config_hash (default: the one dbt read).")
+    ] = None,
+) -> None:
+    """Write the routing plan and the training plan from the database (no dbt build)."""
+    console = Console()
+    settings = make_settings(db_path=db, out_dir=out, policy_path=policy, latest_db=True)
+    with read_only(settings.db_path) as con:
+        result = export_plan(
+            con, plan_root=settings.plan_root, project=settings.project, policy_path=policy and settings.policy_path
+        )
+    console.print(f"plan {result.plan_id}: {result.total_jobs} jobs")
+    console.print(f"plan: {result.master_plan}")
+    console.print(f"routing plan: {result.routing_plan_dir}")
