@@ -6,6 +6,9 @@ a bug and keeps its traceback. Commands (in the sibling modules) only parse argu
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from typing import Any
 
 import click
@@ -16,6 +19,25 @@ from typer.core import TyperGroup
 from trainplan.errors import TrainplanError
 
 
+def _silence_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError):  # stdout may not be a file descriptor (tests)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader went away (`trainplan explain ... | head`): not an error, exit 0 (rich's default is 1)."""
+        _silence_stdout()
+        raise typer.Exit(code=0)
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for the commands' output: on a terminal it wraps to the window; piped or redirected, lines are
+    never wrapped, so printed paths can be copied and parsed."""
+    stream = sys.stderr if stderr else sys.stdout
+    return _Console(stderr=stderr, soft_wrap=not stream.isatty())
+
+
 class _ErrorBoundary(TyperGroup):
     """The command group that turns a user's error into one line and its exit code."""
 
@@ -23,10 +45,13 @@ class _ErrorBoundary(TyperGroup):
         try:
             return super().invoke(ctx)
         except TrainplanError as err:
-            console = Console(stderr=True)
+            console = make_console(stderr=True)
             console.print("[bold red]error:[/] ", end="")
             console.print(str(err), soft_wrap=True, markup=False, highlight=False)
             raise typer.Exit(code=err.exit_code) from None
+        except BrokenPipeError:
+            _silence_stdout()  # the reader went away: not an error; nothing more to flush at exit
+            raise typer.Exit(code=0) from None
 
 
 app = typer.Typer(

@@ -6,18 +6,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-from trainplan.cli.app import app
+from trainplan.cli.app import app, make_console
 from trainplan.cli.options import DbOption, PlanArgument
 from trainplan.config.settings import make_settings
 from trainplan.inspect.explain import explain, print_explanation
 from trainplan.inspect.sql_query import print_result, run_query
 from trainplan.inspect.summary import print_plan_summary, print_summary
 from trainplan.plan.diff import diff_plans, print_diff
-from trainplan.plan.files import load_routing_plan, load_training_plan
-from trainplan.plan.validate import validate_plan
+from trainplan.plan.files import load_training_plan
+from trainplan.plan.validate import validate_written_plan
 from trainplan.warehouse.database import read_only
 
 
@@ -27,7 +26,7 @@ def summary_cmd(
     db: DbOption = None,
 ) -> None:
     """Totals by route, type, priority and target: of a written plan, or of the database without PLAN."""
-    console = Console()
+    console = make_console()
     if plan is not None:
         print_plan_summary(load_training_plan(plan), console)
         return
@@ -44,7 +43,7 @@ def explain_cmd(
     db: DbOption = None,
 ) -> None:
     """Every rule evaluated for a pair (or a target's CS lane), its evidence and the decided route. Exit 1: unknown."""
-    console = Console()
+    console = make_console()
     with read_only(make_settings(db_path=db, latest_db=True).db_path) as con:
         found = explain(con, target, symbol)
     if found is None:
@@ -61,7 +60,7 @@ def diff_cmd(
 ) -> None:
     """Added, removed and changed jobs and route changes. Exit 0 when the jobs are equal, 1 when they differ."""
     result = diff_plans(load_training_plan(plan_a), load_training_plan(plan_b))
-    print_diff(result, Console())
+    print_diff(result, make_console())
     if result.differs:
         raise typer.Exit(code=1)
 
@@ -69,8 +68,8 @@ def diff_cmd(
 @app.command(name="validate")
 def validate_cmd(plan: PlanArgument) -> None:
     """Schema and semantic checks of a written plan; exit 1 listing every problem."""
-    console = Console()
-    problems = validate_plan(load_training_plan(plan), load_routing_plan(plan))
+    console = make_console()
+    problems = validate_written_plan(plan)
     for problem in problems:
         console.print(f"[red]problem:[/] {escape(problem)}", soft_wrap=True)
     if problems:
@@ -86,4 +85,4 @@ def sql_cmd(
     limit: Annotated[int, typer.Option(min=1, help="Rows to print at most.")] = 1000,
 ) -> None:
     """Run a read-only query on the database and print the result as a table."""
-    print_result(run_query(make_settings(db_path=db, latest_db=True).db_path, query, limit), Console())
+    print_result(run_query(make_settings(db_path=db, latest_db=True).db_path, query, limit), make_console())

@@ -17,3 +17,7 @@ DbOption = Annotated[
 ]
 PolicyOption = Annotated[Path | None, typer.Option("--policy", help="Routing policy YAML.")]
 PlanArgument = Annotated[Path, typer.Argument(help="A plan (file, training_plan folder or output root).")]
+WaitOption = Annotated[
+    float,
+    typer.Option("--wait", min=0, help="Seconds to wait for another writer of the same database or plan folder."),
+]

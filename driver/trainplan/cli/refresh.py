@@ -8,17 +8,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from trainplan.cli.app import app
-from trainplan.cli.options import DbOption, PolicyOption
+from trainplan.cli.app import app, make_console
+from trainplan.cli.options import DbOption, PolicyOption, WaitOption
 from trainplan.config.settings import Settings, make_settings
-from trainplan.export.export import export_plan
-from trainplan.export.refresh import demo_settings, refresh
+from trainplan.export.refresh import demo_settings, export_from_database, refresh
 from trainplan.inspect.summary import print_rejects, print_summary
 from trainplan.warehouse.database import read_only
 
 
-def _refresh_and_report(console: Console, settings: Settings, strict: bool = False) -> None:
-    result = refresh(settings, strict=strict)
+def _refresh_and_report(console: Console, settings: Settings, strict: bool = False, wait: float = 0.0) -> None:
+    result = refresh(settings, strict=strict, wait=wait)
+    if result.recovered:
+        console.print(f"note: {result.recovered}")
     with read_only(result.db_path) as con:
         print_summary(con, console)
         print_rejects(con, console)
@@ -43,16 +44,17 @@ def refresh_cmd(
     ] = None,
     policy: PolicyOption = None,
     db: DbOption = None,
+    wait: WaitOption = 0.0,
 ) -> None:
     """dbt build on a run directory, then export the training plan."""
     settings = make_settings(run_dir=run_dir, candidates_file=candidates, out_dir=out, policy_path=policy, db_path=db)
-    _refresh_and_report(Console(), settings, strict=strict)
+    _refresh_and_report(make_console(), settings, strict=strict, wait=wait)
 
 
 @app.command()
 def demo() -> None:
     """Refresh on the bundled sample run into .trainplan/demo and print the summary."""
-    console = Console()
+    console = make_console()
     settings = demo_settings()
     console.print(f"sample run: {settings.run_dir}")
     _refresh_and_report(console, settings)
@@ -65,14 +67,15 @@ def export_cmd(
     policy: Annotated[
         Path | None, typer.Option("--policy", help="Policy file hashed into config_hash (default: the one dbt read).")
     ] = None,
+    wait: WaitOption = 0.0,
 ) -> None:
     """Write the routing plan and the training plan from the database (no dbt build)."""
-    console = Console()
+    console = make_console()
     settings = make_settings(db_path=db, out_dir=out, policy_path=policy, latest_db=True)
-    with read_only(settings.db_path) as con:
-        result = export_plan(
-            con, plan_root=settings.plan_root, project=settings.project, policy_path=policy and settings.policy_path
-        )
+    outcome = export_from_database(settings, policy and settings.policy_path, wait)
+    if outcome.recovered:
+        console.print(f"note: {outcome.recovered}")
+    result = outcome.result
     console.print(f"plan {result.plan_id}: {result.total_jobs} jobs")
     console.print(f"plan: {result.master_plan}")
     console.print(f"routing plan: {result.routing_plan_dir}")

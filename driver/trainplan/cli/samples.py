@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from trainplan.cli.app import app
+from trainplan.cli.app import app, make_console
 from trainplan.cli.options import PolicyOption
 from trainplan.config.policy import load_policy_document
 from trainplan.config.settings import make_settings
@@ -47,4 +46,4 @@ def sample(
             snapshot_features=snapshot_features,
         )
         path = generate_sample(options, doc)
-    Console().print(f"wrote {path}")
+    make_console().print(f"wrote {path}")

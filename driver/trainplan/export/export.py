@@ -43,7 +43,10 @@ from trainplan.export.store import staged_plan
 from trainplan.plan.files import GLOBALS, MASTER, ROUTING_PLAN, ROUTING_PLAN_DIR, TRAINING_PLAN, TRAINING_PLAN_DIR
 from trainplan.warehouse.database import scalar
 
-__all__ = ["ExportResult", "PlanInvalid", "export_plan", "export_training_plan"]
+__all__ = ["PLAN_FOLDERS", "ExportResult", "PlanInvalid", "export_plan"]
+
+
+PLAN_FOLDERS = (ROUTING_PLAN, TRAINING_PLAN)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class ExportResult:
     routing_plan_dir: Path
     plan_id: str
     total_jobs: int
+    staging: Path  # the `.plan-<token>` folder the files were written to (published unless publish=False)
 
 
 def export_plan(
@@ -61,8 +65,12 @@ def export_plan(
     project: Path,
     policy_path: Path | None = None,
     now: datetime | None = None,
+    publish: bool = True,
 ) -> ExportResult:
-    """Build, check and publish both plans under `plan_root/globals/`; the previous plan stays whole on failure."""
+    """Build, check and publish both plans under `plan_root/globals/`; the previous plan stays whole on failure.
+
+    With `publish=False` the complete plan is left staged in `result.staging` for the caller to publish
+    (`trainplan.export.store.publish`), e.g. after it has swapped the database the plan came from."""
     job_json = plan_jobs.prepare(con)
     header = plan_header.build_header(con, policy_path=policy_path, project=project, now=now or datetime.now(UTC))
     plan_jobs.check_plan(con, header, job_json)
@@ -71,7 +79,7 @@ def export_plan(
     jobs = plan_jobs.fetch_jobs(con, job_json, views)
     failed = threading.Event()
     with (
-        staged_plan(plan_root / GLOBALS, (ROUTING_PLAN, TRAINING_PLAN)) as staging,
+        staged_plan(plan_root / GLOBALS, PLAN_FOLDERS, publish_on_exit=publish) as staging,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-views") as worker,
     ):
         training = staging / TRAINING_PLAN
@@ -106,9 +114,5 @@ def export_plan(
         routing_plan_dir=plan_root / ROUTING_PLAN_DIR,
         plan_id=header.training_metadata["plan_id"],
         total_jobs=header.training_metadata["total_jobs"],
+        staging=staging,
     )
-
-
-def export_training_plan(con: duckdb.DuckDBPyConnection, *, plan_root: Path, policy_path: Path, project: Path) -> Path:
-    """The refresh step: export both plans, return the master plan's path."""
-    return export_plan(con, plan_root=plan_root, project=project, policy_path=policy_path).master_plan

@@ -7,7 +7,6 @@ Reads `routing_policy`, `plan_jobs`, `plan_input_files` and `rejected_inputs`; d
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import Any
 import duckdb
 
 from trainplan.export import sql as plan_sql
+from trainplan.plan import identity
 from trainplan.plan.families import normalise_families
 from trainplan.plan.files import CANDIDATES_SNAPSHOT, ROUTING_PLAN_DIR
 from trainplan.plan.model import PlanInvalid
@@ -25,7 +25,7 @@ from trainplan.warehouse.database import relation_columns, scalar
 
 FORMAT_SUFFIX = {"JSON": "json", "YAML": "yaml", "MARKDOWN": "md", "MD": "md"}
 # The policy's training_plan_files: the training plan's files besides the master and its mirror (always written).
-TRAINING_PLAN_FILES = ("YAML", "MARKDOWN", *(view.upper() for view in plan_sql.VIEW_KEYS))
+TRAINING_PLAN_FILES = identity.TRAINING_FILES
 
 
 # plan_id is known only once the jobs are written: files carry this placeholder, patched in place (same length)
@@ -175,19 +175,7 @@ def build_header(
 
 
 def plan_id_of(header: PlanHeader, jobs_sha256: str, routes_sha256: str) -> str:
-    """Hash of the plan's content: the jobs and routing entries as written, the summary and the metadata without
-    generated_at, run_id, git_commit and plan_id. Equal relations and policy give an equal plan_id."""
-    volatile = {"generated_at", "run_id", "git_commit", "plan_id"}
-    stable = {k: v for k, v in header.training_metadata.items() if k not in volatile}
-    source = json.dumps(
-        {
-            "metadata": stable,
-            "summary": header.summary,
-            "jobs": jobs_sha256,
-            "routes": routes_sha256,
-            "formats": header.formats,
-            "training_files": header.training_files,
-        },
-        sort_keys=True,
+    """The plan's content hash (`trainplan.plan.identity`) from the header and the written jobs and routes."""
+    return identity.plan_id_of(
+        header.training_metadata, header.summary, jobs_sha256, routes_sha256, header.formats, header.training_files
     )
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]

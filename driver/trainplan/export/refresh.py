@@ -1,22 +1,37 @@
-"""refresh = check the inputs, dbt build into a fresh database, export the plan from it."""
+"""refresh = check the inputs, dbt build into a fresh database, export the plan from it, then swap both in.
+
+The database and the plan are one unit. A refresh builds `<db>.building`, exports its plan into a staged
+`globals/.plan-<token>/` (not yet published), writes a journal naming both, replaces the database, publishes the
+plan and removes the journal. A refresh killed before the database swap leaves the previous database and plan; one
+killed after it leaves the journal, and the next refresh or export on that database finishes the publication
+(`recover`) before doing anything else. One writer at a time: `<db>.lock` and `<plan root>/globals/.lock`.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from trainplan.config.policy import load_policy_document
 from trainplan.config.run_dir import check_run_dir
 from trainplan.config.settings import Settings, SettingsError, make_settings, record_last_refresh
-from trainplan.export.export import export_training_plan
+from trainplan.export.export import PLAN_FOLDERS, ExportResult, export_plan
+from trainplan.export.store import publish
+from trainplan.locking import exclusive_all
+from trainplan.plan.files import GLOBALS
 from trainplan.samples.sample import SampleOptions, generate_sample
 from trainplan.warehouse.database import read_only
-from trainplan.warehouse.dbt_runner import run_dbt_build
+from trainplan.warehouse.dbt_runner import build_database, remove_database
 from trainplan.warehouse.rejects import fail_on_rejects, fetch_rejects
 
 PARQUET_MAGIC = b"PAR1"
 SAMPLE_RUN = Path("examples/sample_run")
 DEMO_DIR = "demo"
+LOCK_SUFFIX = ".lock"
+JOURNAL_SUFFIX = ".refresh-journal.json"
 
 
 @dataclass(frozen=True)
@@ -24,6 +39,14 @@ class RefreshResult:
     db_path: Path
     master_plan: Path
     n_rejects: int
+    plan_id: str
+    recovered: str | None  # what was repaired of an earlier, interrupted refresh
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    result: ExportResult
+    recovered: str | None
 
 
 def check_inputs(settings: Settings) -> None:
@@ -50,17 +73,97 @@ def check_candidates_file(path: Path) -> None:
         raise SettingsError(f"{path}: not a parquet file; {expected}")
 
 
-def refresh(settings: Settings, strict: bool = False) -> RefreshResult:
+def writer_locks(settings: Settings, *, database: bool) -> list[tuple[Path, str]]:
+    """The locks a writer of the plan root (and, with `database`, of the database) takes."""
+    locks = [(settings.plan_root / GLOBALS / LOCK_SUFFIX, f"the plan folder {settings.plan_root / GLOBALS}")]
+    if database:
+        locks.append(
+            (settings.db_path.with_name(settings.db_path.name + LOCK_SUFFIX), f"the database {settings.db_path}")
+        )
+    return locks
+
+
+def _journal_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + JOURNAL_SUFFIX)
+
+
+def recover(db_path: Path) -> str | None:
+    """Finish or undo a refresh that died between its database swap and its plan's publication; say what was done."""
+    journal = _journal_path(db_path)
+    if not journal.is_file():
+        return None
+    try:
+        doc = json.loads(journal.read_text(encoding="utf-8"))
+        building, staging, globals_dir = Path(doc["building"]), Path(doc["staging"]), Path(doc["globals_dir"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise SettingsError(
+            f"{journal}: unreadable refresh journal ({err}); expected building, staging, globals_dir"
+        ) from err
+    if building.exists():  # died before the database swap: the previous database and plan are still a pair
+        remove_database(building)
+        shutil.rmtree(staging, ignore_errors=True)
+        outcome = "an interrupted refresh was rolled back (its new database had not replaced the old one)"
+    elif staging.is_dir():  # died after the swap: publish the plan exported from the new database
+        publish(globals_dir, staging, PLAN_FOLDERS)
+        outcome = f"an interrupted refresh was completed: its plan {staging.name} was published"
+    else:
+        outcome = "an interrupted refresh left nothing to repair"
+    journal.unlink()
+    return outcome
+
+
+def refresh(settings: Settings, strict: bool = False, wait: float = 0.0) -> RefreshResult:
     """Build and export. With `strict`, any rejected input fails the refresh and keeps the previous plan."""
     check_inputs(settings)
-    result = run_dbt_build(settings, before_replace=fail_on_rejects if strict else None)
-    with read_only(result.db_path) as con:
-        n_rejects = len(fetch_rejects(con))
-        plan = export_training_plan(
-            con, plan_root=settings.plan_root, policy_path=settings.policy_path, project=settings.project
-        )
+    with exclusive_all(writer_locks(settings, database=True), wait):
+        recovered = recover(settings.db_path)
+        building = build_database(settings).db_path
+        try:
+            if strict:
+                fail_on_rejects(building)
+            with read_only(building) as con:
+                n_rejects = len(fetch_rejects(con))
+                exported = export_plan(
+                    con,
+                    plan_root=settings.plan_root,
+                    project=settings.project,
+                    policy_path=settings.policy_path,
+                    publish=False,
+                )
+        except BaseException:
+            remove_database(building)
+            raise
+        _swap_in(settings, building, exported)
     record_last_refresh(settings)
-    return RefreshResult(db_path=result.db_path, master_plan=plan, n_rejects=n_rejects)
+    return RefreshResult(
+        db_path=settings.db_path,
+        master_plan=exported.master_plan,
+        n_rejects=n_rejects,
+        plan_id=exported.plan_id,
+        recovered=recovered,
+    )
+
+
+def _swap_in(settings: Settings, building: Path, exported: ExportResult) -> None:
+    journal = _journal_path(settings.db_path)
+    globals_dir = settings.plan_root / GLOBALS
+    tmp = journal.with_name(journal.name + ".tmp")
+    record = {"building": str(building), "staging": str(exported.staging), "globals_dir": str(globals_dir)}
+    tmp.write_text(json.dumps(record), encoding="utf-8")
+    os.replace(tmp, journal)
+    os.replace(building, settings.db_path)
+    publish(globals_dir, exported.staging, PLAN_FOLDERS)
+    journal.unlink()
+
+
+def export_from_database(settings: Settings, policy_path: Path | None, wait: float = 0.0) -> ExportOutcome:
+    """`trainplan export`: the plan from the current database, published under the database's and plan root's
+    locks, after repairing an interrupted refresh of that database."""
+    with exclusive_all(writer_locks(settings, database=True), wait):
+        recovered = recover(settings.db_path)
+        with read_only(settings.db_path) as con:
+            result = export_plan(con, plan_root=settings.plan_root, project=settings.project, policy_path=policy_path)
+    return ExportOutcome(result, recovered)
 
 
 def demo_settings() -> Settings:

@@ -98,8 +98,9 @@ def remove_stale(globals_dir: Path) -> None:
 
 
 @contextmanager
-def staged_plan(globals_dir: Path, folders: tuple[str, ...]) -> Iterator[Path]:
-    """A fresh folder to write the plan's folders into; published as a set on success, removed on error."""
+def staged_plan(globals_dir: Path, folders: tuple[str, ...], *, publish_on_exit: bool = True) -> Iterator[Path]:
+    """A fresh folder to write the plan's folders into; published as a set on success (unless the caller publishes
+    it later with `publish`), removed on error."""
     globals_dir.mkdir(parents=True, exist_ok=True)
     staging = globals_dir / f"{PLAN_PREFIX}{_fresh_token()}"
     staging.mkdir()
@@ -110,4 +111,5 @@ def staged_plan(globals_dir: Path, folders: tuple[str, ...]) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    publish(globals_dir, staging, folders)
+    if publish_on_exit:
+        publish(globals_dir, staging, folders)

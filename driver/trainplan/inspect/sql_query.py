@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,15 +26,47 @@ class QueryResult:
     truncated: bool
 
 
-def run_query(db_path: Path, sql: str, limit: int) -> QueryResult:
+READ_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+
+
+def _one_read_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as err:
+        raise QueryFailed(str(err)) from err
+    if len(statements) != 1:
+        raise QueryFailed(f"expected exactly one SQL statement, got {len(statements)}")
+    if statements[0].type not in READ_STATEMENTS:
+        raise QueryFailed(
+            f"expected a read-only query (SELECT, WITH ... SELECT, EXPLAIN); got a {statements[0].type.name} statement"
+        )
+
+
+def _sandbox(con: duckdb.DuckDBPyConnection, readable: Sequence[Path]) -> None:
+    """No file access beyond the attached database (and the `readable` folders), and no way to change that."""
+    folders = ", ".join("'" + str(p).replace("'", "''") + "'" for p in readable)
+    con.execute(f"set allowed_directories = [{folders}]")
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+
+
+def run_query(
+    db_path: Path, sql: str, limit: int, *, setup: Sequence[str] = (), readable: Sequence[Path] = ()
+) -> QueryResult:
+    """One read-only statement on the database. `setup` statements (e.g. temp views over files in the
+    `readable` folders) run first; then external access is switched off for good."""
     with read_only(db_path) as con:
+        for statement in setup:
+            con.execute(statement)
+        _sandbox(con, readable)
+        _one_read_statement(con, sql)
         try:
             cur = con.execute(sql)
             if cur.description is None:
                 return QueryResult([], [], False)
             rows = cur.fetchmany(limit + 1)
         except duckdb.Error as err:
-            text = str(err)
+            text = " ".join(str(err).split())  # DuckDB's message and its "LINE 1: ..." pointer, on one line
             if "read-only" in text:
                 raise QueryFailed(f"the database is opened read-only; this statement would change it: {text}") from err
             raise QueryFailed(text) from err

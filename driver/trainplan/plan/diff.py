@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,17 +27,31 @@ class PlanDiff:
     removed: list[dict[str, Any]] = field(default_factory=list)
     changed: list[JobChange] = field(default_factory=list)
     metadata: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # job_id -> (times in A, times in B), for every id that appears more than once in either plan
+    duplicates: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def differs(self) -> bool:
-        return bool(self.added or self.removed or self.changed)
+        """Whether the job lists differ as multisets (a duplicated job is a difference)."""
+        return bool(self.added or self.removed or self.changed or self.duplicates)
+
+
+def _job_list(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [j for j in plan.get("jobs") or [] if isinstance(j, dict)]
 
 
 def _jobs(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {str(j.get("job_id")): j for j in plan.get("jobs") or [] if isinstance(j, dict)}
+    return {str(j.get("job_id")): j for j in _job_list(plan)}
+
+
+def _duplicates(a: dict[str, Any], b: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    ca = Counter(str(j.get("job_id")) for j in _job_list(a))
+    cb = Counter(str(j.get("job_id")) for j in _job_list(b))
+    return {jid: (ca[jid], cb[jid]) for jid in sorted(ca.keys() | cb.keys()) if ca[jid] > 1 or cb[jid] > 1}
 
 
 def diff_plans(a: dict[str, Any], b: dict[str, Any]) -> PlanDiff:
+    """Jobs added, removed and changed (keyed by job_id), metadata changes, and job_ids listed more than once."""
     ja, jb = _jobs(a), _jobs(b)
     changed = []
     for jid in sorted(ja.keys() & jb.keys()):
@@ -55,6 +70,7 @@ def diff_plans(a: dict[str, Any], b: dict[str, Any]) -> PlanDiff:
         removed=[ja[j] for j in sorted(ja.keys() - jb.keys())],
         changed=changed,
         metadata=meta,
+        duplicates=_duplicates(a, b),
     )
 
 
@@ -96,6 +112,13 @@ def print_diff(diff: PlanDiff, console: Console) -> None:
             for key, (va, vb) in c.fields.items():
                 table.add_row(c.job_id, key, _short(va), _short(vb))
         console.print(table)
+    if diff.duplicates:
+        table = Table(title=f"job_ids listed more than once ({len(diff.duplicates)})")
+        for col in ("job_id", "times in A", "times in B"):
+            table.add_column(col)
+        for jid, (na, nb) in diff.duplicates.items():
+            table.add_row(jid, str(na), str(nb))
+        console.print(table)
     if diff.metadata:
         table = Table(title="metadata differences")
         for col in ("key", "A", "B"):
@@ -105,5 +128,5 @@ def print_diff(diff: PlanDiff, console: Console) -> None:
         console.print(table)
     console.print(
         f"added {len(diff.added)}, removed {len(diff.removed)}, changed {len(diff.changed)} "
-        f"(route changes {len(routes)})"
+        f"(route changes {len(routes)}), duplicated job_ids {len(diff.duplicates)}"
     )

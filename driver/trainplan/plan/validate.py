@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+from trainplan.plan.files import load_routing_plan, load_training_plan, training_plan_dir
+from trainplan.plan.identity import plan_id_problems
 from trainplan.plan.routes import expected_priority, rule_of
 from trainplan.plan.schema import schema_errors
 
@@ -98,4 +101,14 @@ def validate_plan(plan: Any, routing_plan: dict[str, Any] | None = None) -> list
     problems += _summary_problems(plan, jobs)
     if routing_plan is not None:
         problems += _routing_problems(jobs, routing_plan)
+    return problems
+
+
+def validate_written_plan(path: Path) -> list[str]:
+    """Every problem of a written plan: the master's schema and semantics, its agreement with routing_plan.json,
+    the mirror against the master, and `plan_id` against the content."""
+    plan = load_training_plan(path)
+    problems = validate_plan(plan, load_routing_plan(path))
+    if isinstance(plan, dict):
+        problems += plan_id_problems(training_plan_dir(path), plan)
     return problems

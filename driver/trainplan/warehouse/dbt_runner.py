@@ -6,8 +6,11 @@ the driver's own process. A failed build leaves the previous database (and so th
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -80,23 +83,38 @@ def _error_lines(log: str) -> str:
     return "\n".join(keep[-40:]) or log[-4000:]
 
 
-def run_dbt_build(
+def _die_with_parent() -> None:
+    """In the dbt child (Linux): receive SIGKILL when the parent dies, so a killed refresh leaves no dbt behind."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(libc_name, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def building_path(db_path: Path) -> Path:
+    """Where a build writes before its database replaces the current one."""
+    return db_path.with_name(db_path.name + ".building")
+
+
+def remove_database(path: Path) -> None:
+    for file in (path, path.with_name(path.name + ".wal")):
+        file.unlink(missing_ok=True)
+
+
+def build_database(
     settings: Settings,
     extra_args: list[str] | None = None,
-    before_replace: Callable[[Path], None] | None = None,
     *,
     unit_tests: bool = False,
 ) -> DbtResult:
-    """dbt build into `<db>.building`; on success it atomically replaces the database file.
+    """dbt build into a fresh `<db>.building` file (the current database is untouched); returns that file.
 
-    `before_replace(building)` may veto the new database by raising: the old one then stays in place.
     dbt unit tests check the SQL, not the run's inputs, so a refresh skips them unless `unit_tests` is set
-    (plain `dbt build` and the test suite run them).
+    (plain `dbt build` and the test suite run them). The dbt child dies with this process.
     """
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-    building = settings.db_path.with_name(settings.db_path.name + ".building")
-    for stale in (building, building.with_name(building.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    building = building_path(settings.db_path)
+    remove_database(building)
     work = settings.dbt_work_dir
     cmd = [
         dbt_executable(),
@@ -112,18 +130,34 @@ def run_dbt_build(
         capture_output=True,
         text=True,
         check=False,
+        preexec_fn=_die_with_parent,  # only prctl(2) runs between fork and exec
     )
     log = proc.stdout + proc.stderr
     if proc.returncode != 0:
-        building.unlink(missing_ok=True)
+        remove_database(building)
         raise DbtBuildError(
             f"dbt build failed (exit {proc.returncode}); the previous plan is unchanged.\n{_error_lines(log)}"
         )
+    return DbtResult(db_path=building, log=log)
+
+
+def run_dbt_build(
+    settings: Settings,
+    extra_args: list[str] | None = None,
+    before_replace: Callable[[Path], None] | None = None,
+    *,
+    unit_tests: bool = False,
+) -> DbtResult:
+    """dbt build, then the new database atomically replaces the current one (dbt only; no plan is exported).
+
+    `before_replace(building)` may veto the new database by raising: the old one then stays in place.
+    """
+    built = build_database(settings, extra_args, unit_tests=unit_tests)
     if before_replace is not None:
         try:
-            before_replace(building)
+            before_replace(built.db_path)
         except BaseException:
-            building.unlink(missing_ok=True)
+            remove_database(built.db_path)
             raise
-    os.replace(building, settings.db_path)
-    return DbtResult(db_path=settings.db_path, log=log)
+    os.replace(built.db_path, settings.db_path)
+    return DbtResult(db_path=settings.db_path, log=built.log)
