@@ -102,8 +102,9 @@ def _check_type(training_type: str) -> None:
 def load_training_plan(training_plan_dir: str | os.PathLike[str] | None, *, missing_ok: bool = False) -> Plan | None:
     """The plan in `training_plan_dir`: `master_training_plan.json`, else its mirror `training_plan.json`.
 
-    `training_plan_dir` may be the training_plan folder, a plan file, the `globals/` folder or the run root. The
-    mirror is read when the master is missing or cannot be read or parsed (a warning says why), as in the reference.
+    `training_plan_dir` may be the training_plan folder, the `globals/` folder, the run root, or a plan file (then
+    only that file is read). The mirror is read when the master is missing or cannot be read or parsed (a warning
+    says why), as in the reference.
 
     Fixed: the plan is checked (JSON Schema and the semantic checks of `trainplan validate`) and an invalid one
     raises `PlanInvalid` listing every problem; the reference used whatever parsed. A master that parses but is
