@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
-PY_DIRS := driver tests $(wildcard bench)
+PY_DIRS := driver tests examples $(wildcard bench)
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_VERSION_CHECK := false
@@ -38,11 +38,15 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix $(PY_DIRS)
 	$(BIN)/ruff format $(PY_DIRS)
 
-## Re-pin requirements.lock from pyproject.toml (needs uv in the venv).
+# every dependency group of pyproject.toml goes into requirements.lock
+LOCK_GROUPS = $(shell $(BIN)/python -c 'import tomllib; print(*(f"--group {g}" for g in tomllib.load(open("pyproject.toml", "rb"))["dependency-groups"]))')
+
+## Re-pin requirements.lock from pyproject.toml (needs uv in the venv). A pin already in the file stays while it
+## still fits (uv prefers the output file's versions), so adding a dependency moves nothing else;
+## `make lock UPGRADE="pkg1 pkg2"` lets those packages move to their newest fitting release.
 lock: $(STAMP)
-	$(BIN)/uv lock --quiet
-	$(BIN)/uv export --format requirements-txt --no-hashes --all-groups --no-emit-project --no-header -o requirements.lock --quiet
-	rm -f uv.lock
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_GROUPS) --universal --no-header --quiet \
+		$(foreach p,$(UPGRADE),--upgrade-package $(p)) -o requirements.lock
 
 clean:
 	rm -rf $(VENV) target logs .trainplan

@@ -20,16 +20,22 @@ RUNNABLE_TYPES = frozenset({"cross_sectional", "symbol_specific"})
 
 
 class PlanInvalid(TrainplanError, ValueError):
-    """A plan (read from a file, or built by the export) fails its schema or a semantic check."""
+    """A plan (read from a file, or built by the export) fails its schema or a semantic check.
+
+    `problems` lists every problem found (one line each); an error raised with a message alone lists that message.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[str] = list(problems) if problems is not None else [message]
 
     @classmethod
     def listing(cls, source: str, problems: list[str]) -> PlanInvalid:
-        """The error for a plan with these problems, every one listed (the first 50 shown)."""
+        """The error for a plan with these problems, every one listed (the first 50 shown in the message)."""
         shown = problems[:50]
         more = f"\n  ... and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
-        err = cls(f"{source}: invalid training plan ({len(problems)} problems):\n  " + "\n  ".join(shown) + more)
-        err.problems = problems
-        return err
+        message = f"{source}: invalid training plan ({len(problems)} problems):\n  " + "\n  ".join(shown) + more
+        return cls(message, problems)
 
 
 def _freeze(value: Any) -> Any:
@@ -117,6 +123,10 @@ class Job(Mapping[str, Any]):
     def __hash__(self) -> int:
         return hash(self.job_id)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # MappingProxyType cannot be pickled: a Job crosses to a worker process as its document
+        return (Job.from_document, (self.to_dict(), self.order))
+
 
 def _index(jobs: tuple[Job, ...], key: str) -> Mapping[Any, tuple[Job, ...]]:
     groups: dict[Any, list[Job]] = {}
@@ -127,7 +137,7 @@ def _index(jobs: tuple[Job, ...], key: str) -> Mapping[Any, tuple[Job, ...]]:
 
 @dataclass(frozen=True, eq=False)
 class Plan(Mapping[str, Any]):
-    """A validated master training plan with its jobs indexed by id, target, symbol and type.
+    """A validated master training plan with its jobs indexed by id, target, symbol, type and route.
 
     `source` is the file it was read from (None when built from a document in memory).
     """
@@ -140,6 +150,7 @@ class Plan(Mapping[str, Any]):
     by_target: Mapping[str, tuple[Job, ...]]
     by_symbol: Mapping[str | None, tuple[Job, ...]]
     by_type: Mapping[str, tuple[Job, ...]]
+    by_route: Mapping[str, tuple[Job, ...]]
     _doc: Mapping[str, Any] = field(repr=False)
 
     @classmethod
@@ -161,7 +172,12 @@ class Plan(Mapping[str, Any]):
             by_target=_index(jobs, "target"),
             by_symbol=_index(jobs, "symbol"),
             by_type=_index(jobs, "training_type"),
-            _doc=MappingProxyType({"metadata": None, "jobs": None, "summary": None, **doc}),
+            by_route=_index(jobs, "route"),
+            # keys besides these three (none in a plan trainplan writes) are kept, frozen too
+            _doc=MappingProxyType(
+                {"metadata": None, "jobs": None, "summary": None}
+                | {k: _freeze(v) for k, v in doc.items() if k not in ("metadata", "jobs", "summary")}
+            ),
         )
 
     @classmethod
@@ -179,6 +195,16 @@ class Plan(Mapping[str, Any]):
     @property
     def runnable_jobs(self) -> tuple[Job, ...]:
         return tuple(j for j in self.jobs if j.runnable)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Every target with a job, in the order of its first job in the plan."""
+        return tuple(self.by_target)
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Every symbol with a job of its own (symbol-specific or blocked), in the order of its first job."""
+        return tuple(s for s in self.by_symbol if s is not None)
 
     def jobs_for(self, target: str, symbol: str | None = None) -> tuple[Job, ...]:
         """The target's jobs; with `symbol`, the jobs that train (target, symbol): its own symbol job and the
@@ -204,9 +230,21 @@ class Plan(Mapping[str, Any]):
         return len(self._doc)
 
     def to_dict(self) -> dict[str, Any]:
+        """The plan as its file holds it (plain dicts and lists): `Plan.from_document(p.to_dict())` equals `p`."""
         return {
             **{k: thaw(v) for k, v in self._doc.items()},
             "metadata": thaw(self.metadata),
             "jobs": [j.to_dict() for j in self.jobs],
             "summary": thaw(self.summary),
         }
+
+    def __repr__(self) -> str:
+        return f"Plan(plan_id={self.plan_id!r}, jobs={len(self.jobs)}, source={self.source!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt without checking again: it was checked when it was first built
+        return (_plan_unchecked, (self.to_dict(), self.source))
+
+
+def _plan_unchecked(doc: dict[str, Any], source: Path | None) -> Plan:
+    return Plan.from_document(doc, source, check=False)

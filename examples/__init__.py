@@ -1,0 +1,1 @@
+"""Examples: sample run directories (data) and example trainers for `trainplan train`."""
