@@ -1,12 +1,24 @@
-{#- foxml_run_dir(): the run directory dbt reads — dbt var run_dir, else env TRAINPLAN_RUN_DIR ('' = none). -#}
+{#- foxml_run_dir(): the run directory dbt reads — the dbt var run_dir (dbt_project.yml; '' = none). -#}
 {% macro foxml_run_dir() %}
-    {{- return(var('run_dir', env_var('TRAINPLAN_RUN_DIR', ''))) -}}
+    {{- return(var('run_dir')) -}}
 {% endmacro %}
 
-{#- candidates_file(): the ready routing_candidates.parquet — dbt var candidates_file, else env
-    TRAINPLAN_CANDIDATES_FILE ('' = read the run directory instead). -#}
+{#- candidates_file(): the ready routing_candidates.parquet — the dbt var candidates_file (dbt_project.yml; '' = read
+    the run directory instead). -#}
 {% macro candidates_file() %}
-    {{- return(var('candidates_file', env_var('TRAINPLAN_CANDIDATES_FILE', ''))) -}}
+    {{- return(var('candidates_file')) -}}
+{% endmacro %}
+
+{#-
+    input_source(source_name, table_name): source(source_name, table_name), for the sources whose location names
+    an input var (`{run_dir}`, `{candidates_file}`, see their YAML). dbt does not render a project var read in
+    YAML, so the location still holds the var's Jinja; it is rendered here, in the model, where env_var works.
+    Outside dbt (sqlfluff renders without `render`) the relation is returned as it is.
+-#}
+{% macro input_source(source_name, table_name) %}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- if render is not defined -%}{{ return(relation) }}{%- endif -%}
+    {{- return(render(relation | string)) -}}
 {% endmacro %}
 
 {#- files_exist(pattern): true when the glob matches at least one file at run time (false while parsing). -#}

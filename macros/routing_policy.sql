@@ -3,8 +3,8 @@
 {#-
     The routing policy: read at build time, validated strictly, defaults applied.
 
-    load_routing_policy(): the `routing` mapping of the policy YAML (dbt var policy_path, else env TRAINPLAN_POLICY,
-    else CONFIG/training_config/routing_config.yaml), read by DuckDB's read_text and parsed with fromyaml, then
+    load_routing_policy(): the `routing` mapping of the policy YAML (policy_path(): the dbt var policy_path, else
+    default_policy_path), read by DuckDB's read_text and parsed with fromyaml, then
     checked against routing_policy_schema(). Any unknown key, wrong type or value outside its allowed set fails
     the build with one line per problem, each naming the file, the key and what was expected. Optional keys that
     are missing get their documented default. Outside execution (parsing) it returns an empty mapping.
@@ -115,9 +115,9 @@
     {{- return("cast(" ~ sql_string(value) ~ " as double)") -}}
 {% endmacro %}
 
-{#- policy_path(): the routing policy file — dbt var policy_path, else env TRAINPLAN_POLICY, else the shipped file. -#}
+{#- policy_path(): the routing policy file — the dbt var policy_path, else default_policy_path (dbt_project.yml). -#}
 {% macro policy_path() %}
-    {{- return(var('policy_path', env_var('TRAINPLAN_POLICY', 'CONFIG/training_config/routing_config.yaml'))) -}}
+    {{- return(var('policy_path') or var('default_policy_path')) -}}
 {% endmacro %}
 
 {#- sql_string_list(values): an array literal of quoted strings. -#}

@@ -5,7 +5,7 @@ with
 
 source as (
 
-    {{ rows_as_json(source('candidates', 'routing_candidates_parquet'), candidates_file()) }}
+    {{ rows_as_json(input_source('candidates', 'routing_candidates_parquet'), candidates_file()) }}
 
 ),
 

@@ -3,7 +3,7 @@ with
 
 source as (
 
-    select * from {{ source('foxml', 'cohort_metadata_json') }}
+    select * from {{ input_source('foxml', 'cohort_metadata_json') }}
 
 ),
 

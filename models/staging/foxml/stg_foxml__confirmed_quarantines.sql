@@ -3,7 +3,7 @@ with
 
 source as (
 
-    select * from {{ source('foxml', 'confirmed_quarantines_json') }}
+    select * from {{ input_source('foxml', 'confirmed_quarantines_json') }}
 
 ),
 

@@ -24,7 +24,7 @@ with
 
 source as (
 
-    select * from {{ source('foxml', 'importance_snapshots_json') }}
+    select * from {{ input_source('foxml', 'importance_snapshots_json') }}
 
 ),
 

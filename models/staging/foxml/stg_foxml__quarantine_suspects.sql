@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('foxml', 'quarantine_suspects_json') }}
+    select * from {{ input_source('foxml', 'quarantine_suspects_json') }}
 
 ),
 

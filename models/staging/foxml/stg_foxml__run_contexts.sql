@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('foxml', 'run_context_json') }}
+    select * from {{ input_source('foxml', 'run_context_json') }}
 
 ),
 

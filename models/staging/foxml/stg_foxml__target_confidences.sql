@@ -3,7 +3,7 @@ with
 
 source as (
 
-    select * from {{ source('foxml', 'target_confidences_json') }}
+    select * from {{ input_source('foxml', 'target_confidences_json') }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    {{ rows_as_json(source('foxml', 'target_rankings_csv'), foxml_run_dir() ~ '/globals/target_predictability_rankings.csv') }}
+    {{ rows_as_json(input_source('foxml', 'target_rankings_csv'), foxml_run_dir() ~ '/globals/target_predictability_rankings.csv') }}
 
 ),
 

@@ -2,8 +2,8 @@
 -- targets/*/reproducibility, globals/run_context.json and globals/target_predictability_rankings.csv (what the
 -- foxml sources read), and the ready routing_candidates file when one is given, with the SHA-256 of its bytes.
 -- Paths are relative to the run directory, so a moved run keeps its fingerprint.
-{%- set run_dir = var('run_dir', env_var('TRAINPLAN_RUN_DIR', '')) -%}
-{%- set candidates_file = var('candidates_file', env_var('TRAINPLAN_CANDIDATES_FILE', '')) -%}
+{%- set run_dir = foxml_run_dir() -%}
+{%- set candidates_path = candidates_file() -%}
 {%- set run_globs = [
     run_dir ~ '/targets/*/reproducibility/**/*.json',
     run_dir ~ '/targets/*/reproducibility/**/*.parquet',
@@ -33,12 +33,12 @@ run_files as (
 
 candidates_files as (
 
-    {% if candidates_file %}
+    {% if candidates_path %}
         select
             'candidates' as input_kind,
-            {{ sql_string(candidates_file.split('/')[-1]) }} as path,
+            {{ sql_string(candidates_path.split('/')[-1]) }} as path,
             sha256(content) as sha256
-        from read_blob({{ sql_string(candidates_file) }})
+        from read_blob({{ sql_string(candidates_path) }})
     {% else %}
         select
             'candidates' as input_kind,
