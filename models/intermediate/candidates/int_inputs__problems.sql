@@ -37,13 +37,13 @@
     {'when': "score_json_type not in ('NULL', 'DOUBLE', 'BIGINT', 'UBIGINT')",
      'problem': "'key auc is ' || score_json_type || ' ' || score_text || ', not a number'",
      'expected': "'the cohort score as a finite number'"},
-    {'when': "score_json_type in ('DOUBLE', 'BIGINT', 'UBIGINT') and not " ~ is_finite('score'),
+    {'when': "score_json_type in ('DOUBLE', 'BIGINT', 'UBIGINT') and not " ~ tp_is_finite('score'),
      'problem': "'key auc is ' || score_text",
      'expected': "'the cohort score as a finite number (not NaN or infinite)'"},
     {'when': "is_object and sample_size_key is null",
      'problem': "'no sample size: none of n_effective, n_effective_cs, n_samples, sample_size'",
      'expected': sample_keys},
-    {'when': "sample_size_key is not null and not coalesce(" ~ is_finite('cohort_sample_size') ~ " and cohort_sample_size >= 0, false)",
+    {'when': "sample_size_key is not null and not coalesce(" ~ tp_is_finite('cohort_sample_size') ~ " and cohort_sample_size >= 0, false)",
      'problem': "'key ' || sample_size_key || ' is not a non-negative finite number'",
      'expected': sample_keys},
     {'when': "stage = 'TARGET_RANKING' and task_type is null",
@@ -66,7 +66,7 @@
     {'when': "target is null",
      'problem': "'missing target'",
      'expected': "'a target name in every row'"},
-    {'when': "score is null or not " ~ is_finite('score'),
+    {'when': "score is null or not " ~ tp_is_finite('score'),
      'problem': "'score is ' || coalesce(score_text, 'missing')",
      'expected': "'a finite number (the reference writes a row only when it found a score)'"},
     {'when': "sample_size_json_type not in ('NULL', 'DOUBLE', 'BIGINT', 'UBIGINT') or sample_size < 0",
@@ -327,7 +327,7 @@ confidence_problems as (
     from confidences
     where
         auc_json_type is not null and auc_json_type != 'NULL'
-        and not coalesce({{ is_finite('auc') }} and auc_json_type in ('DOUBLE', 'BIGINT', 'UBIGINT'), false)
+        and not coalesce({{ tp_is_finite('auc') }} and auc_json_type in ('DOUBLE', 'BIGINT', 'UBIGINT'), false)
 
 ),
 
