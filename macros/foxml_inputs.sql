@@ -55,7 +55,7 @@
 {#-
     cohort_metrics_columns(): the select list shared by the metrics.json and metrics.parquet staging models, over
     a CTE with `source_file`, `file_format` and `doc` (json). Path parts come from the file path: target folder,
-    optional stage= segment (§1.7), view, symbol=, optional universe=, cohort=.
+    optional stage= segment (the newer FoxML layout), view, symbol=, optional universe=, cohort=.
 -#}
 {% macro cohort_metrics_columns() %}
         source_file,

@@ -41,8 +41,8 @@
 {% endmacro %}
 
 {#-
-    routing_policy_schema(): every key the policy may hold. The reference's keys (shared/reference §3.1) keep their
-    names and meaning; trainplan's own keys are semantics, score_stage, stability_classification.top_k,
+    routing_policy_schema(): every key the policy may hold, and the one place its defaults are written. FoxML's
+    keys keep their names and meaning (CONFIG/training_config/routing_config.yaml); trainplan's own keys are semantics, score_stage, stability_classification.top_k,
     horizon_patterns, same_day_minutes, model_families and the optional `multiclass` threshold. Spec fields:
     type (mapping, bool, int, number, enum, enum_list, name_list, threshold, horizon_patterns, identifier),
     values (enum), min / max (numbers), required, default, keys (mapping).
@@ -157,7 +157,7 @@
 
 {#-
     policy_threshold(value, key, task_class, tier, semantics): (threshold, where it came from) for one task class
-    and horizon tier, resolved like the reference (§3.2); strict also reads an optional `multiclass` key.
+    and horizon tier, resolved like FoxML (docs/decision-semantics.md, "Thresholds"); strict also reads an optional `multiclass` key.
 -#}
 {% macro policy_threshold(value, key, task_class, tier, semantics) %}
     {% if value is not mapping %}
@@ -187,7 +187,7 @@
 
 {#-
     policy_threshold_rows(policy): every (semantics, lane, level, task class, tier, threshold, source) of a
-    validated policy — the rows of int_policy__thresholds (see that model for the two semantic differences).
+    validated policy — the rows of stg_policy__thresholds (see that model for the two semantic differences).
 -#}
 {% macro policy_threshold_rows(policy) %}
     {% set rows = [] %}

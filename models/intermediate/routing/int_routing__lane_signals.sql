@@ -26,13 +26,13 @@ horizons as (
 
 thresholds as (
 
-    select * from {{ ref('int_policy__thresholds') }}
+    select * from {{ ref('stg_policy__thresholds') }}
 
 ),
 
 policy as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('stg_policy__settings') }}
 
 ),
 

@@ -24,7 +24,7 @@ signals as (
 
 policy as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('stg_policy__settings') }}
 
 ),
 

@@ -12,13 +12,13 @@ candidates as (
 
 patterns as (
 
-    select * from {{ ref('int_policy__horizon_patterns') }}
+    select * from {{ ref('stg_policy__horizon_patterns') }}
 
 ),
 
 policy as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('stg_policy__settings') }}
 
 ),
 

@@ -19,7 +19,7 @@ pairs as (
 
 policy as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('stg_policy__settings') }}
 
 ),
 

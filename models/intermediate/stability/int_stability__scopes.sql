@@ -13,7 +13,7 @@ snapshots as (
 
 policy as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('stg_policy__settings') }}
 
 ),
 

@@ -16,7 +16,7 @@ decisions as (
 
 policy as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('stg_policy__settings') }}
 
 ),
 
