@@ -14,7 +14,7 @@ with
 
 candidates as (
 
-    select * from {{ ref('routing_candidates') }}
+    select * from {{ ref('int_candidates__routing_candidates') }}
 
 ),
 
