@@ -104,34 +104,6 @@
 {% endmacro %}
 
 {#-
-    json_shape_problems(cte, artifact, expected, target='target', symbol='null'): the two problems every JSON
-    artifact can have — it does not parse, or it is not an object — as rows of int_inputs__problems.
--#}
-{% macro json_shape_problems(cte, artifact, expected, target='target', symbol='null') %}
-    select distinct
-        source_file,
-        null::bigint as source_row,
-        '{{ artifact }}' as artifact,
-        {{ target }} as target,
-        {{ symbol }} as symbol,
-        'malformed JSON: the file does not parse' as problem,
-        '{{ expected }}' as expected
-    from {{ cte }}
-    where not is_valid_json
-    union all
-    select distinct
-        source_file,
-        null::bigint as source_row,
-        '{{ artifact }}' as artifact,
-        {{ target }} as target,
-        {{ symbol }} as symbol,
-        'not a JSON object' as problem,
-        '{{ expected }}' as expected
-    from {{ cte }}
-    where is_valid_json and not is_object
-{% endmacro %}
-
-{#-
     readable_parquet_rows_as_json(pattern): like rows_as_json for a glob of parquet files, but a file that is not a
     parquet file (no PAR1 magic at both ends: truncated, empty or garbage) does not fail the build: it becomes one
     row with a null doc, to be reported. The readable files are listed at run time and read by name.
