@@ -10,6 +10,7 @@
     run_dir ~ '/globals/run_context.json',
     run_dir ~ '/globals/target_predictability_rankings.csv',
 ] %}
+{%- set no_files = values_relation([('input_kind', 'varchar'), ('path', 'varchar'), ('sha256', 'varchar')], []) %}
 
 with
 
@@ -22,11 +23,7 @@ run_files as (
             sha256(content) as sha256
         from read_blob({{ sql_string_list(run_globs) }})
     {% else %}
-        select
-            'run' as input_kind,
-            null::varchar as path,
-            null::varchar as sha256
-        where false
+        {{ no_files }}
     {% endif %}
 
 ),
@@ -40,11 +37,7 @@ candidates_files as (
             sha256(content) as sha256
         from read_blob({{ sql_string(candidates_path) }})
     {% else %}
-        select
-            'candidates' as input_kind,
-            null::varchar as path,
-            null::varchar as sha256
-        where false
+        {{ no_files }}
     {% endif %}
 
 ),
