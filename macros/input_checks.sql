@@ -62,3 +62,37 @@
 {% macro is_known_leakage_flag(value_expr) -%}
     {{ is_listed('flag_statuses', 'leakage_flag', value_expr, 'evidence', 'leakage_flag') }}
 {%- endmacro %}
+
+{#-
+    unknown_value_check(relation, column, known_expr, expected, label=none): the check "a value of `column` that is
+    not known": known_expr tells whether it is (see is_accepted_enum, is_known_leakage_flag); the problem names
+    the value as "unknown <label> '<value>'" (label: the column's name by default).
+-#}
+{% macro unknown_value_check(relation, column, known_expr, expected, label=none) %}
+    {{ return({
+        'when': relation ~ '.' ~ column ~ ' is not null and not ' ~ known_expr,
+        'problem': "'unknown " ~ (label or column) ~ " ''' || " ~ relation ~ "." ~ column ~ " || ''''",
+        'expected': expected,
+    }) }}
+{% endmacro %}
+
+{#- unknown_enum_check(relation, column, expected, enum_name=column, label=column): unknown_value_check over accepted_enum_values. -#}
+{% macro unknown_enum_check(relation, column, expected, enum_name=none, label=none) %}
+    {{ return(unknown_value_check(
+        relation, column, is_accepted_enum(enum_name or column, relation ~ '.' ~ column), expected, label
+    )) }}
+{% endmacro %}
+
+{#-
+    is_rejected(relation, by_row=false): true when int_inputs__problems (imported as `problems`) lists the row's
+    file — or, with by_row, the row itself (files with rows: the rankings CSV, a candidates parquet). The models
+    that read the inputs keep `not is_rejected(...)` rows only.
+-#}
+{% macro is_rejected(relation, by_row=false) -%}
+    exists (
+        select 1 from problems
+        where
+            problems.source_file = {{ relation }}.source_file
+            {%- if by_row %} and problems.source_row = {{ relation }}.source_row{% endif %}
+    )
+{%- endmacro %}

@@ -1,5 +1,3 @@
-{{ config(materialized="table") }}
-
 -- The routing candidates: one row per (target, symbol); CS rows have symbol null. FoxML's routing_candidates
 -- columns plus lineage, stability and leakage evidence. Built from the run directory's cohorts, or from a ready
 -- routing_candidates.parquet (refresh --candidates); a build reads one or the other. The mart

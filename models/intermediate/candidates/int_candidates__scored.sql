@@ -1,5 +1,3 @@
-{{ config(materialized="table") }}
-
 -- One candidate per (target, symbol) that has an accepted cohort: the skill score and sample size from the
 -- latest cohort of the policy's score stage (null when the scope has none), and the successful model families
 -- from the latest feature-selection cohort.

@@ -1,5 +1,3 @@
-{{ config(materialized="table") }}
-
 -- Every cohort metrics file (metrics.json and metrics.parquet) with its cohort's metadata.json: the cohort's
 -- recency (metadata created_at, else metrics timestamp) and its sample size by the reference's accessor order.
 with

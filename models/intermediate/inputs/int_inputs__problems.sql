@@ -1,5 +1,3 @@
-{{ config(materialized="table") }}
-
 -- Every problem found in a raw file or row of the inputs: one row per (file [, row], problem), with what was
 -- expected. The rules live in one model per kind of input (int_inputs__*_problems); the models that use the
 -- inputs leave out every file (or row) listed here.
