@@ -1,5 +1,5 @@
 -- The cohort metrics files that passed every check of int_inputs__problems, one per cohort folder: the
--- parquet when it was accepted (the reference treats it as canonical, §1.3a), else the JSON.
+-- parquet when it was accepted (FoxML treats it as canonical), else the JSON.
 with
 
 cohort_metrics as (

@@ -1,4 +1,4 @@
--- One row per target of globals/target_predictability_rankings.csv (reference §1.5): the cross-sectional
+-- One row per target of globals/target_predictability_rankings.csv: FoxML's cross-sectional
 -- target-ranking summary, whose leakage_flag is per target.
 with
 
