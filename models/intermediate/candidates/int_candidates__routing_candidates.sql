@@ -61,13 +61,9 @@ from_run_dir as (
         'run_dir' as candidate_source
     from candidates
     left join stability
-        on
-            candidates.target = stability.target
-            and candidates.symbol is not distinct from stability.symbol
+        on {{ same_scope('candidates', 'stability') }}
     left join leakage
-        on
-            candidates.target = leakage.target
-            and candidates.symbol is not distinct from leakage.symbol
+        on {{ same_scope('candidates', 'leakage') }}
 
 ),
 

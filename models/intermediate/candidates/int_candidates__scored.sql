@@ -62,13 +62,9 @@ candidates as (
     from scopes
     cross join policy
     left join score_cohorts
-        on
-            scopes.target = score_cohorts.target
-            and scopes.symbol is not distinct from score_cohorts.symbol
+        on {{ same_scope('scopes', 'score_cohorts') }}
     left join selection_cohorts
-        on
-            scopes.target = selection_cohorts.target
-            and scopes.symbol is not distinct from selection_cohorts.symbol
+        on {{ same_scope('scopes', 'selection_cohorts') }}
 
 )
 

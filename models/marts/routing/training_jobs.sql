@@ -163,9 +163,7 @@ final as (
     from jobs
     cross join policy
     left join excluded_by_scope
-        on
-            jobs.target = excluded_by_scope.target
-            and jobs.symbol is not distinct from excluded_by_scope.symbol
+        on {{ same_scope('jobs', 'excluded_by_scope') }}
 
 )
 
