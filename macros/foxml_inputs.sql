@@ -1,12 +1,53 @@
-{#- foxml_run_dir(): the run directory dbt reads — dbt var run_dir, else env TRAINPLAN_RUN_DIR ('' = none). -#}
+-- noqa: disable=LT02,LT05
+-- (this file holds only Jinja macros: sqlfluff checks the indentation of the template source, which renders to nothing)
+{#- foxml_run_dir(): the run directory dbt reads — the dbt var run_dir (dbt_project.yml; '' = none). -#}
 {% macro foxml_run_dir() %}
-    {{- return(var('run_dir', env_var('TRAINPLAN_RUN_DIR', ''))) -}}
+    {{- return(var('run_dir')) -}}
 {% endmacro %}
 
-{#- candidates_file(): the ready routing_candidates.parquet — dbt var candidates_file, else env
-    TRAINPLAN_CANDIDATES_FILE ('' = read the run directory instead). -#}
+{#- candidates_file(): the ready routing_candidates.parquet — the dbt var candidates_file (dbt_project.yml; '' = read
+    the run directory instead). -#}
 {% macro candidates_file() %}
-    {{- return(var('candidates_file', env_var('TRAINPLAN_CANDIDATES_FILE', ''))) -}}
+    {{- return(var('candidates_file')) -}}
+{% endmacro %}
+
+{#-
+    input_source(source_name, table_name): source(source_name, table_name), for the sources whose location names
+    an input var (`{run_dir}`, `{candidates_file}`, see their YAML). dbt does not render a project var read in
+    YAML, so the location still holds the var's Jinja; it is rendered here, in the model, where env_var works.
+    Outside dbt (sqlfluff renders without `render`) the relation is returned as it is.
+-#}
+{% macro input_source(source_name, table_name) %}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- if render is not defined -%}{{ return(relation) }}{%- endif -%}
+    {{- return(render(relation | string)) -}}
+{% endmacro %}
+
+{#-
+    json_documents(relation, path_regex=none, path_parts=[]): the head every JSON staging model shares — one row
+    per file of a read_text source, parsed once: source_file; one column per name in `path_parts`, the capture
+    groups of `path_regex` (a SQL expression) over the file's path ('' becomes null); doc (json, null when the
+    text does not parse); is_valid_json and is_object. A malformed file stays a row, for the input checks. A
+    staging model selects `* exclude (doc)` and the keys it reads from doc.
+-#}
+{% macro json_documents(relation, path_regex=none, path_parts=[]) %}
+    {%- set part_columns = [] -%}
+    {%- for part in path_parts -%}
+        {%- do part_columns.append("nullif(path_parts." ~ part ~ ", '') as " ~ part ~ ",") -%}
+    {%- endfor %}
+    select
+        source_file,
+        {{ part_columns | join(' ') }}
+        doc,
+        doc is not null as is_valid_json,
+        coalesce(json_type(doc) = 'OBJECT', false) as is_object
+    from (
+        select
+            filename as source_file,
+            {{ "regexp_extract(filename, " ~ path_regex ~ ", " ~ path_parts ~ ") as path_parts," if path_parts }}
+            try_cast(content as json) as doc
+        from {{ relation }}
+    ) as parsed
 {% endmacro %}
 
 {#- files_exist(pattern): true when the glob matches at least one file at run time (false while parsing). -#}
@@ -32,20 +73,26 @@
             to_json(src) as doc
         from {{ relation }} as src
     {% else %}
-        select
-            null::varchar as source_file,
-            null::bigint as source_row,
-            null::json as doc
-        limit 0
+        {{ no_rows_as_json() }}
     {% endif %}
 {% endmacro %}
 
+{#- no_rows_as_json(): an empty relation with the columns of rows_as_json (source_file, source_row, doc). -#}
+{% macro no_rows_as_json() %}
+    select
+        null::varchar as source_file,
+        null::bigint as source_row,
+        null::json as doc
+    limit 0
+{% endmacro %}
+
 {#-
-    cohort_metrics_columns(): the select list shared by the metrics.json and metrics.parquet staging models, over
-    a CTE with `source_file`, `file_format` and `doc` (json). Path parts come from the file path: target folder,
-    optional stage= segment (§1.7), view, symbol=, optional universe=, cohort=.
+    cohort_metrics_select(relation, file_format): the select shared by the metrics.json and metrics.parquet staging
+    models, over a relation with `source_file` and `doc` (json). Path parts come from the file path: target
+    folder, optional stage= segment (the newer FoxML layout), view, symbol=, optional universe=, cohort=.
 -#}
-{% macro cohort_metrics_columns() %}
+{% macro cohort_metrics_select(relation, file_format) %}
+    select
         source_file,
         file_format,
         regexp_replace(source_file, '/[^/]+$', '') as cohort_folder,
@@ -79,44 +126,19 @@
         upper(trim(doc ->> '$.leakage_flag')) as leakage_flag,
         doc ->> '$.timestamp' as timestamp_text,
         try_cast(doc ->> '$.timestamp' as timestamp) as recorded_at
-{% endmacro %}
-
-{#- cohort_metrics_path_parts(path): the path parts of a cohort metrics file, as a struct (see cohort_metrics_columns). -#}
-{% macro cohort_metrics_path_parts(path) %}
-    regexp_extract(
-        {{ path }},
-        '/targets/([^/]+)/reproducibility/(?:stage=([^/]+)/)?(CROSS_SECTIONAL|SYMBOL_SPECIFIC)/'
-        || '(?:symbol=([^/]+)/)?(?:universe=([^/]+)/)?cohort=([^/]+)/metrics\.(?:json|parquet)$',
-        ['target_dir', 'stage_dir', 'view', 'symbol', 'universe', 'cohort_id']
-    )
-{% endmacro %}
-
-{#-
-    json_shape_problems(cte, artifact, expected, target='target', symbol='null'): the two problems every JSON
-    artifact can have — it does not parse, or it is not an object — as rows of int_inputs__problems.
--#}
-{% macro json_shape_problems(cte, artifact, expected, target='target', symbol='null') %}
-    select distinct
-        source_file,
-        null::bigint as source_row,
-        '{{ artifact }}' as artifact,
-        {{ target }} as target,
-        {{ symbol }} as symbol,
-        'malformed JSON: the file does not parse' as problem,
-        '{{ expected }}' as expected
-    from {{ cte }}
-    where not is_valid_json
-    union all
-    select distinct
-        source_file,
-        null::bigint as source_row,
-        '{{ artifact }}' as artifact,
-        {{ target }} as target,
-        {{ symbol }} as symbol,
-        'not a JSON object' as problem,
-        '{{ expected }}' as expected
-    from {{ cte }}
-    where is_valid_json and not is_object
+    from (
+        select
+            source_file,
+            {{ sql_string(file_format) }} as file_format,
+            regexp_extract(
+                source_file,
+                '/targets/([^/]+)/reproducibility/(?:stage=([^/]+)/)?(CROSS_SECTIONAL|SYMBOL_SPECIFIC)/'
+                || '(?:symbol=([^/]+)/)?(?:universe=([^/]+)/)?cohort=([^/]+)/metrics\.(?:json|parquet)$',
+                ['target_dir', 'stage_dir', 'view', 'symbol', 'universe', 'cohort_id']
+            ) as path_parts,
+            doc
+        from {{ relation }}
+    ) as parsed
 {% endmacro %}
 
 {#-
@@ -139,11 +161,7 @@
             to_json(src) as doc
         from read_parquet([{{ files | join(', ') }}], filename = true, union_by_name = true) as src
     {% else %}
-        select
-            null::varchar as source_file,
-            null::bigint as source_row,
-            null::json as doc
-        limit 0
+        {{ no_rows_as_json() }}
     {% endif %}
     {% if any_files %}
         union all

@@ -3,8 +3,8 @@
 {#-
     The routing policy: read at build time, validated strictly, defaults applied.
 
-    load_routing_policy(): the `routing` mapping of the policy YAML (dbt var policy_path, else env TRAINPLAN_POLICY,
-    else CONFIG/training_config/routing_config.yaml), read by DuckDB's read_text and parsed with fromyaml, then
+    load_routing_policy(): the `routing` mapping of the policy YAML (policy_path(): the dbt var policy_path, else
+    default_policy_path), read by DuckDB's read_text and parsed with fromyaml, then
     checked against routing_policy_schema(). Any unknown key, wrong type or value outside its allowed set fails
     the build with one line per problem, each naming the file, the key and what was expected. Optional keys that
     are missing get their documented default. Outside execution (parsing) it returns an empty mapping.
@@ -41,8 +41,8 @@
 {% endmacro %}
 
 {#-
-    routing_policy_schema(): every key the policy may hold. The reference's keys (shared/reference §3.1) keep their
-    names and meaning; trainplan's own keys are semantics, score_stage, stability_classification.top_k,
+    routing_policy_schema(): every key the policy may hold, and the one place its defaults are written. FoxML's
+    keys keep their names and meaning (CONFIG/training_config/routing_config.yaml); trainplan's own keys are semantics, score_stage, stability_classification.top_k,
     horizon_patterns, same_day_minutes, model_families and the optional `multiclass` threshold. Spec fields:
     type (mapping, bool, int, number, enum, enum_list, name_list, threshold, horizon_patterns, identifier),
     values (enum), min / max (numbers), required, default, keys (mapping).
@@ -115,9 +115,9 @@
     {{- return("cast(" ~ sql_string(value) ~ " as double)") -}}
 {% endmacro %}
 
-{#- policy_path(): the routing policy file — dbt var policy_path, else env TRAINPLAN_POLICY, else the shipped file. -#}
+{#- policy_path(): the routing policy file — the dbt var policy_path, else default_policy_path (dbt_project.yml). -#}
 {% macro policy_path() %}
-    {{- return(var('policy_path', env_var('TRAINPLAN_POLICY', 'CONFIG/training_config/routing_config.yaml'))) -}}
+    {{- return(var('policy_path') or var('default_policy_path')) -}}
 {% endmacro %}
 
 {#- sql_string_list(values): an array literal of quoted strings. -#}
@@ -157,7 +157,7 @@
 
 {#-
     policy_threshold(value, key, task_class, tier, semantics): (threshold, where it came from) for one task class
-    and horizon tier, resolved like the reference (§3.2); strict also reads an optional `multiclass` key.
+    and horizon tier, resolved like FoxML (docs/decision-semantics.md, "Thresholds"); strict also reads an optional `multiclass` key.
 -#}
 {% macro policy_threshold(value, key, task_class, tier, semantics) %}
     {% if value is not mapping %}
@@ -187,7 +187,7 @@
 
 {#-
     policy_threshold_rows(policy): every (semantics, lane, level, task class, tier, threshold, source) of a
-    validated policy — the rows of int_policy__thresholds (see that model for the two semantic differences).
+    validated policy — the rows of stg_policy__thresholds (see that model for the two semantic differences).
 -#}
 {% macro policy_threshold_rows(policy) %}
     {% set rows = [] %}

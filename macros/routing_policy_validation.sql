@@ -104,7 +104,7 @@
     {{ return(value) }}
 {% endmacro %}
 
-{#- policy_validate_threshold(path, value, errors): a number, or the reference's task/tier mapping (§3.2). -#}
+{#- policy_validate_threshold(path, value, errors): a number, or a task/tier mapping (docs/decision-semantics.md). -#}
 {% macro policy_validate_threshold(path, value, errors) %}
     {% set number_spec = {'type': 'number'} %}
     {% if value is mapping %}

@@ -124,7 +124,7 @@ def run_stability_sql(
             [metrics.replace("metrics.json", "metadata.json"), metrics, usig],
         )
     con.execute(
-        "create table routing_policy as select ?::integer as stability_top_k, "
+        "create table stg_policy__settings as select ?::integer as stability_top_k, "
         "?::integer as min_snapshots_for_stability, ?::double as stability_stable_overlap_min, "
         "?::double as stability_drifting_overlap_min, ?::double as stability_stable_tau_min, "
         "?::double as stability_drifting_tau_min, ?::double as stability_max_std_overlap, "

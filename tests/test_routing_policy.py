@@ -18,7 +18,12 @@ from tests.conftest import REPO
 
 SHIPPED_POLICY = REPO / "CONFIG" / "training_config" / "routing_config.yaml"
 REFERENCE_POLICY = REPO / "tests" / "fixtures" / "reference_routing.yaml"
-POLICY_MODELS = ["routing_policy", "routing_policy_entries", "int_policy__thresholds", "int_policy__horizon_patterns"]
+POLICY_MODELS = [
+    "stg_policy__settings",
+    "stg_policy__entries",
+    "stg_policy__thresholds",
+    "stg_policy__horizon_patterns",
+]
 
 
 def build_policy(policy: Path, out: Path, models: list[str] = POLICY_MODELS) -> Path:
@@ -63,7 +68,7 @@ def many_errors(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     tmp = tmp_path_factory.mktemp("bad_policy")
     policy = write_policy(tmp / "bad.yaml", _many_errors)
     with pytest.raises(DbtBuildError) as info:
-        build_policy(policy, tmp, ["routing_policy"])
+        build_policy(policy, tmp, ["stg_policy__settings"])
     assert not (tmp / "db.duckdb").exists(), "a failed build must not leave a database behind"
     return policy, str(info.value)
 
@@ -136,7 +141,7 @@ def test_reference_policy_loads_unchanged(tmp_path: Path) -> None:
     policy = con.execute(
         "select semantics, score_stage, dev_mode, both_strong_behavior, experimental_max_fraction_symbols_per_target,"
         " experimental_min_score_is_scalar, model_families, stability_top_k, same_day_minutes, training_plan_files"
-        " from routing_policy"
+        " from stg_policy__settings"
     ).fetchone()
     every_file = ["YAML", "MARKDOWN", "BY_TARGET", "BY_SYMBOL", "BY_TYPE", "BY_ROUTE"]  # the reference's file set
     assert policy == (
@@ -145,7 +150,7 @@ def test_reference_policy_loads_unchanged(tmp_path: Path) -> None:
     thresholds = dict(
         ((s, lane, level, task, tier), value)
         for s, lane, level, task, tier, value in con.execute(
-            "select semantics, lane, level, task_class, horizon_tier, threshold from int_policy__thresholds"
+            "select semantics, lane, level, task_class, horizon_tier, threshold from stg_policy__thresholds"
         ).fetchall()
     )
     assert thresholds["strict", "cross_sectional", "min_score", "regression", "long"] == -1.0
@@ -155,10 +160,10 @@ def test_reference_policy_loads_unchanged(tmp_path: Path) -> None:
     assert thresholds["strict", "symbol", "experimental", "regression", "short"] == 0.05
     assert thresholds["strict", "symbol", "experimental", "classification", "short"] == 0.52
     patterns = con.execute(
-        "select regex, multiplier from int_policy__horizon_patterns order by pattern_order"
+        "select regex, multiplier from stg_policy__horizon_patterns order by pattern_order"
     ).fetchall()
     assert patterns == [(r"(\d+)m", 1), (r"(\d+)h", 60), (r"(\d+)d", 1440)]
-    entries = dict(con.execute("select policy_key, policy_value from routing_policy_entries").fetchall())
+    entries = dict(con.execute("select policy_key, policy_value from stg_policy__entries").fetchall())
     assert entries["routing.view_policy"] == "auto"
     assert entries["routing.stability_allowlist.symbol"] == "[STABLE, UNKNOWN]"
 
@@ -183,7 +188,7 @@ def test_thresholds_and_quoted_values(tmp_path: Path) -> None:
     rows = dict(
         ((s, level, task, tier), value)
         for s, level, task, tier, value in con.execute(
-            "select semantics, level, task_class, horizon_tier, threshold from int_policy__thresholds"
+            "select semantics, level, task_class, horizon_tier, threshold from stg_policy__thresholds"
             " where lane = 'symbol'"
         ).fetchall()
     )
@@ -192,6 +197,9 @@ def test_thresholds_and_quoted_values(tmp_path: Path) -> None:
     for semantics in ("strict", "foxml"):
         assert rows[semantics, "experimental", "classification", "long"] == 0.51
         assert rows[semantics, "experimental", "regression", "long"] == -0.4  # no `long` key: the mapping's default
-    assert con.execute("select policy_path from routing_policy").fetchone() == (str(policy),)
-    assert con.execute("select dump_plan_as, training_plan_files from routing_policy").fetchone() == ([], ["BY_ROUTE"])
-    assert con.execute("select regex from int_policy__horizon_patterns where pattern_order = 1").fetchone() == (regex,)
+    assert con.execute("select policy_path from stg_policy__settings").fetchone() == (str(policy),)
+    assert con.execute("select dump_plan_as, training_plan_files from stg_policy__settings").fetchone() == (
+        [],
+        ["BY_ROUTE"],
+    )
+    assert con.execute("select regex from stg_policy__horizon_patterns where pattern_order = 1").fetchone() == (regex,)

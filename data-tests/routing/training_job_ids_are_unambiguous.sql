@@ -1,6 +1,6 @@
 {{ config(severity='error') }}
--- Two different (target, symbol) pairs must never share a job id (shared/reference §5.6: target `a_b` + symbol
--- `c` and target `a` + symbol `b_c` both give sym_a_b_c). The query fails with a message naming both pairs.
+-- Two different (target, symbol) pairs must never share a job id (FoxML lets them: target `a_b` + symbol `c` and
+-- target `a` + symbol `b_c` both give sym_a_b_c). The query fails with a message naming both pairs.
 with
 
 jobs as (

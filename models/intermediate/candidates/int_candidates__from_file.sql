@@ -18,12 +18,7 @@ accepted as (
 
     select file_candidates.*
     from file_candidates
-    where not exists (
-            select 1 from problems
-            where
-                problems.source_file = file_candidates.source_file
-                and problems.source_row = file_candidates.source_row
-        )
+    where not {{ is_rejected('file_candidates', by_row=true) }}
 
 ),
 

@@ -1,5 +1,3 @@
-{{ config(materialized="table") }}
-
 -- One candidate per (target, symbol) that has an accepted cohort: the skill score and sample size from the
 -- latest cohort of the policy's score stage (null when the scope has none), and the successful model families
 -- from the latest feature-selection cohort.
@@ -13,7 +11,7 @@ cohorts as (
 
 policy as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('stg_policy__settings') }}
 
 ),
 
@@ -64,13 +62,9 @@ candidates as (
     from scopes
     cross join policy
     left join score_cohorts
-        on
-            scopes.target = score_cohorts.target
-            and scopes.symbol is not distinct from score_cohorts.symbol
+        on {{ same_scope('scopes', 'score_cohorts') }}
     left join selection_cohorts
-        on
-            scopes.target = selection_cohorts.target
-            and scopes.symbol is not distinct from selection_cohorts.symbol
+        on {{ same_scope('scopes', 'selection_cohorts') }}
 
 )
 

@@ -1,7 +1,5 @@
-{{ config(materialized="table") }}
-
 -- The cohort metrics files that passed every check of int_inputs__problems, one per cohort folder: the
--- parquet when it was accepted (the reference treats it as canonical, §1.3a), else the JSON.
+-- parquet when it was accepted (FoxML treats it as canonical), else the JSON.
 with
 
 cohort_metrics as (
@@ -20,10 +18,7 @@ accepted as (
 
     select cohort_metrics.*
     from cohort_metrics
-    where not exists (
-            select 1 from problems
-            where problems.source_file = cohort_metrics.source_file
-        )
+    where not {{ is_rejected('cohort_metrics') }}
 
 ),
 

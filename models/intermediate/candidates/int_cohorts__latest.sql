@@ -1,5 +1,3 @@
-{{ config(materialized="table") }}
-
 -- The latest accepted cohort per (stage, target, view, symbol), chosen by an explicit timestamp:
 -- metadata.json created_at, else metrics timestamp; ties broken by cohort id, then file, descending.
 with

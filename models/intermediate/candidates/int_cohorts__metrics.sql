@@ -1,7 +1,5 @@
-{{ config(materialized="table") }}
-
 -- Every cohort metrics file (metrics.json and metrics.parquet) with its cohort's metadata.json: the cohort's
--- recency (metadata created_at, else metrics timestamp) and its sample size by the reference's accessor order.
+-- recency (metadata created_at, else metrics timestamp) and its sample size by FoxML's accessor order.
 with
 
 metrics_json as (

@@ -1,9 +1,7 @@
-{{ config(materialized="table") }}
-
 -- Every piece of leakage evidence per (target, symbol) scope, mapped to a status through the
 -- leakage_flag_statuses seed: the target-ranking leakage_flag of the scope's latest cohort, the per-target
--- flag of the rankings CSV (the cross-sectional ranking: its CS scope), and non-empty suspect and confirmed
--- quarantine files. Files or rows with a problem are left out.
+-- flag of the rankings CSV (the cross-sectional ranking: its CS scope), non-empty suspect files, and the
+-- confirmed quarantine files of int_leakage__quarantined_features. Files or rows with a problem are left out.
 with
 
 cohorts as (
@@ -24,9 +22,9 @@ suspects as (
 
 ),
 
-confirmed as (
+quarantined as (
 
-    select * from {{ ref('stg_foxml__confirmed_quarantines') }}
+    select * from {{ ref('int_leakage__quarantined_features') }}
 
 ),
 
@@ -66,10 +64,7 @@ ranking_flags as (
     from rankings
     where
         leakage_flag is not null
-        and not exists (
-            select 1 from problems
-            where problems.source_file = rankings.source_file and problems.source_row = rankings.source_row
-        )
+        and not {{ is_rejected('rankings', by_row=true) }}
 
 ),
 
@@ -84,10 +79,7 @@ suspect_files as (
     from suspects
     where
         n_suspects > 0
-        and not exists (
-            select 1 from problems
-            where problems.source_file = suspects.source_file
-        )
+        and not {{ is_rejected('suspects') }}
 
 ),
 
@@ -95,17 +87,11 @@ confirmed_files as (
 
     select distinct
         target,
-        path_symbol as symbol,
+        symbol,
         'confirmed_quarantine' as evidence_source,
         'QUARANTINE_CONFIRMED' as leakage_flag,
         source_file
-    from confirmed
-    where
-        feature is not null
-        and not exists (
-            select 1 from problems
-            where problems.source_file = confirmed.source_file
-        )
+    from quarantined
 
 ),
 

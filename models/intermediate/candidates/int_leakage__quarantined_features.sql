@@ -25,10 +25,7 @@ scoped as (
     from confirmed
     where
         feature is not null
-        and not exists (
-            select 1 from problems
-            where problems.source_file = confirmed.source_file
-        )
+        and not {{ is_rejected('confirmed') }}
 
 )
 

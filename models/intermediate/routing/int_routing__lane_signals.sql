@@ -1,5 +1,5 @@
--- The signal state of every candidate in its lane (cross_sectional for the symbol-null row, symbol otherwise),
--- shared/reference §3.3–§3.4 and DESIGN "Decision semantics". In order:
+-- The signal state of every candidate in its lane (cross_sectional for the symbol-null row, symbol otherwise);
+-- docs/decision-semantics.md, "Lanes: the order of the rules". In order:
 --   hard blocks: sample size below the lane minimum (n equal to the minimum passes); leakage_status BLOCKED when
 --     block_on_leakage; strict only: n_successful_families below require_min_successful_families (an unknown
 --     count, null, does not block: no evidence that families failed);
@@ -7,14 +7,14 @@
 --   STRONG (score ≥ strong threshold, stability allowed), WEAK_BUT_OK (score ≥ min threshold, stability allowed),
 --   EXPERIMENTAL (lane enabled, score ≥ experimental threshold, stability in experimental.allowed_stabilities),
 --   else DISALLOWED. A score exactly at a threshold passes.
--- The CS minimum in dev_mode: strict min(dev_mode_min_sample_size, base) (missing key: base); foxml the reference's
+-- The CS minimum in dev_mode: strict min(dev_mode_min_sample_size, base) (missing key: base); foxml FoxML's
 -- min(max(dev_min (missing: 5000), int(0.1·n), 5000), base). Both: in dev_mode a CS cohort smaller than the base
--- minimum also accepts UNKNOWN stability (the reference's small-cohort allowance).
+-- minimum also accepts UNKNOWN stability (FoxML's small-cohort allowance).
 with
 
 candidates as (
 
-    select * from {{ ref('routing_candidates') }}
+    select * from {{ ref('int_candidates__routing_candidates') }}
 
 ),
 
@@ -26,13 +26,13 @@ horizons as (
 
 thresholds as (
 
-    select * from {{ ref('int_policy__thresholds') }}
+    select * from {{ ref('stg_policy__thresholds') }}
 
 ),
 
 policy as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('stg_policy__settings') }}
 
 ),
 

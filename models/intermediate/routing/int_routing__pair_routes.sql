@@ -1,7 +1,8 @@
 -- The route of every (target, symbol) pair: the symbol lane combined with the target's CS lane (a target
 -- without a CS row has a DISALLOWED CS lane, "No metrics available"), by the semantics in force.
 --
--- strict (DESIGN "Decision semantics"; a signal keeps its lane):
+-- docs/decision-semantics.md ("Routes", "The experimental cap", "What semantics: foxml does differently").
+-- strict (a signal keeps its lane):
 --   CS \ symbol       | STRONG/WEAK_BUT_OK      | EXPERIMENTAL      | DISALLOWED
 --   STRONG/WEAK_BUT_OK | both_strong_behavior    | CROSS_SECTIONAL   | CROSS_SECTIONAL
 --   EXPERIMENTAL       | SYMBOL_SPECIFIC         | EXPERIMENTAL_ONLY | EXPERIMENTAL_ONLY
@@ -11,7 +12,7 @@
 --   symbols with a score for the target) (1e-9 tolerance for binary fractions), best local score first, ties
 --   by symbol. A pair over the cap falls to what the CS side allows: EXPERIMENTAL_ONLY served by the
 --   experimental CS job, or BLOCKED when the CS lane is DISALLOWED.
--- foxml (shared/reference §3.5, rules in its order; no cap; every non-blocked, non-CS route gets a symbol job):
+-- foxml (FoxML's rules in its order; no cap; every non-blocked, non-CS route gets a symbol job):
 --   both DISALLOWED → BLOCKED; CS DISALLOWED → SYMBOL_SPECIFIC; symbol DISALLOWED → CROSS_SECTIONAL;
 --   both STRONG/WEAK_BUT_OK → both_strong_behavior; an EXPERIMENTAL side → EXPERIMENTAL_ONLY; else BLOCKED.
 with
@@ -24,7 +25,7 @@ signals as (
 
 policy as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('stg_policy__settings') }}
 
 ),
 

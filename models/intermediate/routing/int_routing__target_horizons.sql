@@ -1,4 +1,4 @@
--- Horizon (minutes) and threshold tier of every candidate target (shared/reference §3.2): a name containing
+-- Horizon (minutes) and threshold tier of every candidate target (docs/decision-semantics.md, "Thresholds"): a name containing
 -- same_day (any case) is the policy's same_day_minutes (390); otherwise the first horizon pattern, in order, that
 -- matches anywhere in the name (case-insensitive) gives number × multiplier. No match: no horizon, tier default.
 -- Tiers: < 60 short, < 240 medium, < 1440 long, else very_long.
@@ -6,19 +6,19 @@ with
 
 candidates as (
 
-    select * from {{ ref('routing_candidates') }}
+    select * from {{ ref('int_candidates__routing_candidates') }}
 
 ),
 
 patterns as (
 
-    select * from {{ ref('int_policy__horizon_patterns') }}
+    select * from {{ ref('stg_policy__horizon_patterns') }}
 
 ),
 
 policy as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('stg_policy__settings') }}
 
 ),
 

@@ -1,6 +1,6 @@
 -- Stability per (target, symbol) scope; symbol is null for the cross-sectional scope. Population mean and std
 -- of the adjacent-pair overlaps and taus (a null tau is skipped), then the policy's stability_classification in
--- the reference's order: DIVERGED (std above its maximum; a null std never diverges), STABLE, DRIFTING, else
+-- FoxML's order: DIVERGED (std above its maximum; a null std never diverges), STABLE, DRIFTING, else
 -- UNKNOWN. Scopes that cannot be compared are UNKNOWN with the reason (no snapshots, insufficient snapshots,
 -- invalid signatures).
 with
@@ -19,7 +19,7 @@ pairs as (
 
 policy as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('stg_policy__settings') }}
 
 ),
 

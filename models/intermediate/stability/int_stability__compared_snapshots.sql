@@ -33,8 +33,7 @@ sequenced as (
     from scopes
     inner join snapshots
         on
-            scopes.target = snapshots.target
-            and scopes.symbol is not distinct from snapshots.symbol
+            {{ same_scope('scopes', 'snapshots') }}
             and scopes.universe_key = snapshots.universe_key
 
 ),

@@ -13,7 +13,7 @@ snapshots as (
 
 policy as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('stg_policy__settings') }}
 
 ),
 
@@ -97,13 +97,10 @@ joined as (
     from files
     cross join policy
     left join replicate_groups
-        on
-            files.target = replicate_groups.target
-            and files.symbol is not distinct from replicate_groups.symbol
+        on {{ same_scope('files', 'replicate_groups') }}
     left join universe_groups
         on
-            files.target = universe_groups.target
-            and files.symbol is not distinct from universe_groups.symbol
+            {{ same_scope('files', 'universe_groups') }}
             and universe_groups.universe_rank = 1
 
 ),

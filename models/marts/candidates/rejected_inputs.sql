@@ -1,5 +1,3 @@
-{{ config(materialized="table") }}
-
 -- rejected_inputs: one row per problem found in the inputs — the file (or folder), the row when the file has
 -- rows, what was wrong and what was expected. Nothing listed here reaches routing_candidates.
 with

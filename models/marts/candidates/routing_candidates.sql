@@ -1,116 +1,12 @@
--- routing_candidates: one row per (target, symbol); CS rows have symbol null. The reference's columns
--- (shared/reference §2) plus lineage, stability and leakage evidence. Built from the run directory's cohorts,
--- or from a ready routing_candidates.parquet (refresh --candidates); a build reads one or the other.
+-- routing_candidates: one row per (target, symbol), CS rows with symbol null — the candidates every routing
+-- decision was made on. Built by int_candidates__routing_candidates; kept here as the public face for readers
+-- and the export (which snapshots it to routing_candidates.parquet).
 with
 
 candidates as (
 
-    select * from {{ ref('int_candidates__scored') }}
-
-),
-
-file_candidates as (
-
-    select * from {{ ref('int_candidates__from_file') }}
-
-),
-
-stability as (
-
-    select * from {{ ref('int_stability__by_scope') }}
-
-),
-
-leakage as (
-
-    select * from {{ ref('int_leakage__by_scope') }}
-
-),
-
-from_run_dir as (
-
-    select
-        candidates.target,
-        candidates.symbol,
-        candidates.mode,
-        candidates.score,
-        cast(null as double) as score_ci_low,
-        cast(null as double) as score_ci_high,
-        coalesce(stability.stability, 'UNKNOWN') as stability,
-        coalesce(stability.stability_reason, 'no snapshots') as stability_reason,
-        stability.mean_overlap as stability_mean_overlap,
-        stability.std_overlap as stability_std_overlap,
-        stability.mean_tau as stability_mean_tau,
-        stability.std_tau as stability_std_tau,
-        coalesce(stability.n_snapshots, 0) as stability_n_snapshots,
-        coalesce(stability.n_comparisons, 0) as stability_n_comparisons,
-        candidates.sample_size,
-        coalesce(leakage.leakage_status, 'UNKNOWN') as leakage_status,
-        coalesce(leakage.leakage_reason, 'no leakage evidence') as leakage_reason,
-        cast(null as varchar) as feature_set_id,
-        cast([] as varchar[]) as failed_model_families,
-        candidates.n_successful_families,
-        case when candidates.score is null then 'FAILED' else 'OK' end as model_status,
-        candidates.task_type,
-        candidates.metric_name,
-        candidates.score_stage,
-        candidates.cohort_id,
-        candidates.source_file,
-        candidates.cohort_recorded_at,
-        'run_dir' as candidate_source
-    from candidates
-    left join stability
-        on
-            candidates.target = stability.target
-            and candidates.symbol is not distinct from stability.symbol
-    left join leakage
-        on
-            candidates.target = leakage.target
-            and candidates.symbol is not distinct from leakage.symbol
-
-),
-
-from_file as (
-
-    select
-        target,
-        symbol,
-        mode,
-        score,
-        score_ci_low,
-        score_ci_high,
-        stability,
-        stability_reason,
-        stability_mean_overlap,
-        stability_std_overlap,
-        stability_mean_tau,
-        stability_std_tau,
-        stability_n_snapshots,
-        stability_n_comparisons,
-        sample_size,
-        leakage_status,
-        leakage_reason,
-        feature_set_id,
-        failed_model_families,
-        cast(null as integer) as n_successful_families,
-        model_status,
-        task_type,
-        metric_name,
-        cast(null as varchar) as score_stage,
-        cast(null as varchar) as cohort_id,
-        source_file,
-        cohort_recorded_at,
-        'candidates_file' as candidate_source
-    from file_candidates
-
-),
-
-final as (
-
-    select * from from_run_dir
-    union all
-    select * from from_file
+    select * from {{ ref('int_candidates__routing_candidates') }}
 
 )
 
-select * from final
+select * from candidates

@@ -1,7 +1,5 @@
 -- plan_input_files: the raw files this build read and their content hashes, frozen at build time (a table), so
 -- the exported plan's inputs_fingerprint describes the files the decisions were made on.
-{{ config(materialized='table') }}
-
 with
 
 input_files as (

@@ -1,6 +1,6 @@
 -- routing_decisions: one row per (target, symbol). The symbol-null row is the target's cross-sectional decision
 -- (ROUTE_CROSS_SECTIONAL when its CS lane is not DISALLOWED, else ROUTE_BLOCKED, with the lane rule and, when
--- disabled, why); every symbol row carries both lanes, the route of int_routing__pair_routes and the reference's
+-- disabled, why); every symbol row carries both lanes, the route of int_routing__pair_routes and FoxML's
 -- three reason strings ("CS: …", "LOCAL: …", the combination reason).
 with
 

@@ -1,11 +1,12 @@
--- training_jobs: the plan's jobs (shared/reference §5.1). One cs_<target> job per target whose CS lane is not
--- DISALLOWED (priority 2; strict: 1 when that lane is EXPERIMENTAL, foxml: always 2), and one
--- sym_<target>_<symbol> job per pair that int_routing__pair_routes gives its own job (BOTH 3, SYMBOL_SPECIFIC 2,
--- EXPERIMENTAL_ONLY 1). strict: model_families are the policy's families minus the scope's failed families, and
--- with require_safe_features_only excluded_features lists the scope's quarantined features whose status
--- (confirmed → BLOCKED, suspect → SUSPECT) is not in allowed_feature_leakage_status. foxml: every job gets the
--- policy's families and no exclusions (the reference ignores both). job_order is the plan's order: priority
--- descending, then target, the CS job first, then symbol.
+-- training_jobs: the plan's jobs (docs/decision-semantics.md, "Jobs and priorities"). One cs_<target> job per
+-- target whose CS lane is not DISALLOWED (it carries ROUTE_CROSS_SECTIONAL), and one sym_<target>_<symbol> job per
+-- pair that int_routing__pair_routes gives its own job (it carries the pair's route). Training type, priority and
+-- needs_cs_ensemble come from the route's row of the route_rules seed: job_priority_when_experimental under strict
+-- when the job's own lane is EXPERIMENTAL, else job_priority. strict: model_families are the policy's families
+-- minus the scope's failed families, and with require_safe_features_only excluded_features lists the scope's
+-- quarantined features whose status (confirmed → BLOCKED, suspect → SUSPECT) is not in
+-- allowed_feature_leakage_status. foxml: every job gets the policy's families and no exclusions (FoxML ignores
+-- both). job_order is the plan's order: priority descending, then target, the CS job first, then symbol.
 with
 
 decisions as (
@@ -16,13 +17,19 @@ decisions as (
 
 policy as (
 
-    select * from {{ ref('routing_policy') }}
+    select * from {{ ref('stg_policy__settings') }}
 
 ),
 
 quarantined as (
 
     select * from {{ ref('int_leakage__quarantined_features') }}
+
+),
+
+route_rules as (
+
+    select * from {{ ref('route_rules') }}
 
 ),
 
@@ -53,13 +60,11 @@ cs_jobs as (
         target,
         cast(null as varchar) as symbol,
         'ROUTE_CROSS_SECTIONAL' as route,
-        'cross_sectional' as training_type,
-        case when cs_state = 'EXPERIMENTAL' and semantics = 'strict' then 1 else 2 end as priority,
+        cs_state as lane_state,
         cs_sample_size as estimated_samples,
         cs_summary as reason,
         cs_state,
         cast(null as varchar) as local_state,
-        cast(null as boolean) as needs_cs_ensemble,
         cs_failed_model_families as failed_model_families,
         semantics,
         rule,
@@ -79,13 +84,11 @@ symbol_jobs as (
         target,
         symbol,
         route,
-        'symbol_specific' as training_type,
-        case route when 'ROUTE_BOTH' then 3 when 'ROUTE_SYMBOL_SPECIFIC' then 2 else 1 end as priority,
+        local_state as lane_state,
         local_sample_size as estimated_samples,
         {{ tp_array_join('reasons', "'; '") }} as reason,
         cs_state,
         local_state,
-        route = 'ROUTE_BOTH' as needs_cs_ensemble,
         local_failed_model_families as failed_model_families,
         semantics,
         rule,
@@ -98,11 +101,28 @@ symbol_jobs as (
 
 ),
 
-jobs as (
+unioned as (
 
     select * from cs_jobs
     union all
     select * from symbol_jobs
+
+),
+
+jobs as (
+
+    select
+        unioned.*,
+        route_rules.job_training_type as training_type,
+        case
+            when unioned.semantics = 'strict' and unioned.lane_state = 'EXPERIMENTAL'
+                then route_rules.job_priority_when_experimental
+            else route_rules.job_priority
+        end as priority,
+        case when unioned.symbol is not null then route_rules.needs_cs_ensemble end as needs_cs_ensemble
+    from unioned
+    inner join route_rules
+        on unioned.route = route_rules.route
 
 ),
 
@@ -143,9 +163,7 @@ final as (
     from jobs
     cross join policy
     left join excluded_by_scope
-        on
-            jobs.target = excluded_by_scope.target
-            and jobs.symbol is not distinct from excluded_by_scope.symbol
+        on {{ same_scope('jobs', 'excluded_by_scope') }}
 
 )
 

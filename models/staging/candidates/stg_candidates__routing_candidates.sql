@@ -1,11 +1,11 @@
--- One row per row of a ready routing_candidates.parquet (reference §2), keys cast to trainplan's types. Its
+-- One row per row of a ready routing_candidates.parquet (FoxML's format), keys cast to trainplan's types. Its
 -- all-null columns are null-typed in the file, and model_status exists only when a symbol row does, so each
 -- row is read as a JSON document and every key is cast explicitly.
 with
 
 source as (
 
-    {{ rows_as_json(source('candidates', 'routing_candidates_parquet'), candidates_file()) }}
+    {{ rows_as_json(input_source('candidates', 'routing_candidates_parquet'), candidates_file()) }}
 
 ),
 

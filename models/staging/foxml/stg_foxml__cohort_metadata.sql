@@ -3,17 +3,7 @@ with
 
 source as (
 
-    select * from {{ source('foxml', 'cohort_metadata_json') }}
-
-),
-
-parsed as (
-
-    select
-        filename as source_file,
-        regexp_extract(filename, '/cohort=([^/]+)/metadata\.json$', 1) as cohort_dir,
-        try_cast(content as json) as doc
-    from source
+    {{ json_documents(input_source('foxml', 'cohort_metadata_json')) }}
 
 ),
 
@@ -23,9 +13,9 @@ renamed as (
         source_file,
         replace(source_file, '/metadata.json', '/metrics.json') as metrics_file,
         regexp_replace(source_file, '/[^/]+$', '') as cohort_folder,
-        cohort_dir,
-        doc is not null as is_valid_json,
-        coalesce(json_type(doc) = 'OBJECT', false) as is_object,
+        regexp_extract(source_file, '/cohort=([^/]+)/metadata\.json$', 1) as cohort_dir,
+        is_valid_json,
+        is_object,
         doc ->> '$.cohort_id' as cohort_id,
         upper(trim(doc ->> '$.stage')) as stage,
         upper(trim(doc ->> '$.view')) as view,
@@ -35,7 +25,7 @@ renamed as (
         try_cast(doc ->> '$.n_symbols' as integer) as n_symbols,
         doc ->> '$.created_at' as created_at_text,
         try_cast(doc ->> '$.created_at' as timestamp) as created_at
-    from parsed
+    from source
 
 )
 

@@ -3,26 +3,13 @@ with
 
 source as (
 
-    select * from {{ source('foxml', 'cohort_metrics_json') }}
-
-),
-
-parsed as (
-
-    select
-        filename as source_file,
-        'json' as file_format,
-        {{ cohort_metrics_path_parts('filename') }} as path_parts,
-        try_cast(content as json) as doc
-    from source
+    {{ json_documents(input_source('foxml', 'cohort_metrics_json')) }}
 
 ),
 
 renamed as (
 
-    select
-        {{ cohort_metrics_columns() }}
-    from parsed
+    {{ cohort_metrics_select('source', 'json') }}
 
 )
 

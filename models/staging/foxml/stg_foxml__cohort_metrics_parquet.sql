@@ -10,22 +10,9 @@ source as (
 
 ),
 
-parsed as (
-
-    select
-        source_file,
-        'parquet' as file_format,
-        {{ cohort_metrics_path_parts('source_file') }} as path_parts,
-        doc
-    from source
-
-),
-
 renamed as (
 
-    select
-        {{ cohort_metrics_columns() }}
-    from parsed
+    {{ cohort_metrics_select('source', 'parquet') }}
 
 )
 

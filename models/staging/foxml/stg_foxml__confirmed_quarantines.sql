@@ -3,57 +3,31 @@ with
 
 source as (
 
-    select * from {{ source('foxml', 'confirmed_quarantines_json') }}
-
-),
-
-parsed as (
-
-    select
-        filename as source_file,
-        regexp_extract(
-            filename,
-            {{ foxml_scope_path_regex() }},
-            ['target_dir', 'view', 'path_symbol']
-        ) as path_parts,
-        try_cast(content as json) as doc
-    from source
+    {{ json_documents(
+        input_source('foxml', 'confirmed_quarantines_json'),
+        foxml_scope_path_regex(), ['target_dir', 'view', 'path_symbol']
+    ) }}
 
 ),
 
 renamed as (
 
     select
-        source_file,
-        nullif(path_parts.target_dir, '') as target_dir,
-        nullif(path_parts.view, '') as view,
-        nullif(path_parts.path_symbol, '') as path_symbol,
-        doc is not null as is_valid_json,
-        coalesce(json_type(doc) = 'OBJECT', false) as is_object,
+        * exclude (doc),
         doc ->> '$.target' as target,
         json_type(doc, '$.confirmed_features') as confirmed_features_json_type,
         upper(doc ->> '$.view') as declared_view,
         doc ->> '$.symbol' as declared_symbol,
         try_cast(doc ->> '$.ts' as timestamptz) as quarantined_at,
         try_cast(doc -> '$.confirmed_features' as varchar[]) as confirmed_features
-    from parsed
+    from source
 
 ),
 
 unnested as (
 
     select
-        source_file,
-        target_dir,
-        view,
-        path_symbol,
-        is_valid_json,
-        is_object,
-        target,
-        confirmed_features_json_type,
-        declared_view,
-        declared_symbol,
-        quarantined_at,
+        * exclude (confirmed_features),
         unnest(coalesce(confirmed_features, [null]::varchar[])) as feature
     from renamed
 

@@ -1,5 +1,5 @@
 -- One row per feature-importance snapshot, hash layout (replicate/<rk>/<sk>.json) or legacy layout
--- (<target>/<method>/<run_id>.json, reference §1.4): scope keys, signatures and the ordered feature list.
+-- (<target>/<method>/<run_id>.json): scope keys, signatures and the ordered feature list.
 -- Each file is parsed once: json_transform reads every key in one pass (a value of the wrong type becomes null,
 -- as try_cast would), where one extraction per key would parse a 200-feature document twenty times.
 {%- set snapshot_keys = {
@@ -24,7 +24,7 @@ with
 
 source as (
 
-    select * from {{ source('foxml', 'importance_snapshots_json') }}
+    select * from {{ input_source('foxml', 'importance_snapshots_json') }}
 
 ),
 

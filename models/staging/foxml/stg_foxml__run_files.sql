@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('foxml', 'run_files') }}
+    select * from {{ input_source('foxml', 'run_files') }}
 
 ),
 

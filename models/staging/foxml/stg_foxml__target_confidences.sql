@@ -1,36 +1,20 @@
--- One row per target_confidence.json (reference §1.3d): the feature-selection confidence of a scope.
+-- One row per target_confidence.json: the feature-selection confidence of a scope (cross-sectional or symbol).
 with
 
 source as (
 
-    select * from {{ source('foxml', 'target_confidences_json') }}
-
-),
-
-parsed as (
-
-    select
-        filename as source_file,
-        regexp_extract(
-            filename,
-            {{ foxml_scope_path_regex() }}
-            || '(?:universe=[^/]+/)?target_confidence\.json$',
-            ['target_dir', 'view', 'symbol']
-        ) as path_parts,
-        try_cast(content as json) as doc
-    from source
+    {{ json_documents(
+        input_source('foxml', 'target_confidences_json'),
+        foxml_scope_path_regex() ~ " || '(?:universe=[^/]+/)?target_confidence\\.json$'",
+        ['target_dir', 'view', 'symbol']
+    ) }}
 
 ),
 
 renamed as (
 
     select
-        source_file,
-        nullif(path_parts.target_dir, '') as target_dir,
-        nullif(path_parts.view, '') as view,
-        nullif(path_parts.symbol, '') as symbol,
-        doc is not null as is_valid_json,
-        coalesce(json_type(doc) = 'OBJECT', false) as is_object,
+        * exclude (doc),
         doc ->> '$.target' as target,
         json_type(doc, '$.target') as target_json_type,
         try_cast(doc ->> '$.auc' as double) as auc,
@@ -42,7 +26,7 @@ renamed as (
         upper(trim(doc ->> '$.score_tier')) as score_tier,
         upper(trim(doc ->> '$.confidence')) as confidence,
         doc ->> '$.low_confidence_reason' as low_confidence_reason
-    from parsed
+    from source
 
 )
 

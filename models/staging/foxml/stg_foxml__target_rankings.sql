@@ -1,10 +1,10 @@
--- One row per target of globals/target_predictability_rankings.csv (reference §1.5): the cross-sectional
+-- One row per target of globals/target_predictability_rankings.csv: FoxML's cross-sectional
 -- target-ranking summary, whose leakage_flag is per target.
 with
 
 source as (
 
-    {{ rows_as_json(source('foxml', 'target_rankings_csv'), foxml_run_dir() ~ '/globals/target_predictability_rankings.csv') }}
+    {{ rows_as_json(input_source('foxml', 'target_rankings_csv'), foxml_run_dir() ~ '/globals/target_predictability_rankings.csv') }}
 
 ),
 

@@ -2,14 +2,15 @@
 -- targets/*/reproducibility, globals/run_context.json and globals/target_predictability_rankings.csv (what the
 -- foxml sources read), and the ready routing_candidates file when one is given, with the SHA-256 of its bytes.
 -- Paths are relative to the run directory, so a moved run keeps its fingerprint.
-{%- set run_dir = var('run_dir', env_var('TRAINPLAN_RUN_DIR', '')) -%}
-{%- set candidates_file = var('candidates_file', env_var('TRAINPLAN_CANDIDATES_FILE', '')) -%}
+{%- set run_dir = foxml_run_dir() -%}
+{%- set candidates_path = candidates_file() -%}
 {%- set run_globs = [
     run_dir ~ '/targets/*/reproducibility/**/*.json',
     run_dir ~ '/targets/*/reproducibility/**/*.parquet',
     run_dir ~ '/globals/run_context.json',
     run_dir ~ '/globals/target_predictability_rankings.csv',
 ] %}
+{%- set no_files = values_relation([('input_kind', 'varchar'), ('path', 'varchar'), ('sha256', 'varchar')], []) %}
 
 with
 
@@ -22,29 +23,21 @@ run_files as (
             sha256(content) as sha256
         from read_blob({{ sql_string_list(run_globs) }})
     {% else %}
-        select
-            'run' as input_kind,
-            null::varchar as path,
-            null::varchar as sha256
-        where false
+        {{ no_files }}
     {% endif %}
 
 ),
 
 candidates_files as (
 
-    {% if candidates_file %}
+    {% if candidates_path %}
         select
             'candidates' as input_kind,
-            {{ sql_string(candidates_file.split('/')[-1]) }} as path,
+            {{ sql_string(candidates_path.split('/')[-1]) }} as path,
             sha256(content) as sha256
-        from read_blob({{ sql_string(candidates_file) }})
+        from read_blob({{ sql_string(candidates_path) }})
     {% else %}
-        select
-            'candidates' as input_kind,
-            null::varchar as path,
-            null::varchar as sha256
-        where false
+        {{ no_files }}
     {% endif %}
 
 ),

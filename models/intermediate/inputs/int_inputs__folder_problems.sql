@@ -1,5 +1,3 @@
-{{ config(materialized="table") }}
-
 -- Problems only a folder shows: a symbol with folders but no cohort metrics in any of them (stage= variants
 -- included), and a target folder in which no cohort metrics file was readable. Found from the paths of the
 -- files under targets/ (an empty folder holds nothing to lose and is not listed).

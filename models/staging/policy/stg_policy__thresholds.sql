@@ -1,7 +1,8 @@
 -- The policy's score thresholds, one row per (semantics, lane, level, task class, horizon tier), resolved from
--- the policy YAML like the reference (shared/reference §3.2): a plain number applies to every task and tier; a
--- mapping gives `classification` (default 0.5) and `regression` (a number, or per tier with `default`, else
--- -0.5). Both semantics are resolved so a model can join on the one in force; they differ in two places:
+-- the policy YAML by policy_threshold_rows() (docs/decision-semantics.md, "Thresholds"): a plain number applies
+-- to every task and tier; a mapping gives `classification` (default 0.5) and `regression` (a number, or per tier
+-- with `default`, else -0.5). Both semantics are resolved so a model can join on the one in force; they differ in
+-- two places:
 --   * multiclass: strict uses the optional `multiclass` key (else `classification`); foxml always `classification`;
 --   * experimental with a plain number: foxml applies it to every task (0.52 R² for regression); strict applies it
 --     to classification and multiclass, and holds regression to the lane's own regression min_score for the tier.

@@ -1,5 +1,5 @@
--- routing_policy_entries: the effective routing policy in long form — one row per leaf key (dotted path, list
--- positions in brackets), after validation and defaults, for ad-hoc SQL and diffs between two policies.
+-- The effective routing policy in long form: one row per leaf key (dotted path, list positions in brackets),
+-- after validation and defaults, for ad-hoc SQL and diffs between two policies.
 {%- set entries = [] -%}
 {%- set rows = [] -%}
 {%- if execute -%}
