@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from trainplan.cli.app import app
-from trainplan.cli.options import DbOption, PlanArgument
+from trainplan.cli.options import DbOption, LedgerOption, PlanArgument
 from trainplan.config.settings import make_settings
 from trainplan.inspect.explain import explain, print_explanation
 from trainplan.inspect.sql_query import print_result, run_query
@@ -18,6 +18,8 @@ from trainplan.inspect.summary import print_plan_summary, print_summary
 from trainplan.plan.diff import diff_plans, print_diff
 from trainplan.plan.files import load_routing_plan, load_training_plan
 from trainplan.plan.validate import validate_plan
+from trainplan.train.ledger_sql import ledger_views
+from trainplan.train.runs import ledger_dir_for
 from trainplan.warehouse.database import read_only
 
 
@@ -84,6 +86,11 @@ def sql_cmd(
     query: Annotated[str, typer.Argument(help="SQL to run on the database (read-only).")],
     db: DbOption = None,
     limit: Annotated[int, typer.Option(min=1, help="Rows to print at most.")] = 1000,
+    ledger: LedgerOption = None,
 ) -> None:
-    """Run a read-only query on the database and print the result as a table."""
-    print_result(run_query(make_settings(db_path=db, latest_db=True).db_path, query, limit), Console())
+    """Run a read-only query on the database and print the result as a table.
+
+    The job ledger is there too, as training_runs, training_attempts, training_job_status and training_events.
+    """
+    setup = ledger_views(ledger_dir_for(ledger, None))
+    print_result(run_query(make_settings(db_path=db, latest_db=True).db_path, query, limit, setup), Console())

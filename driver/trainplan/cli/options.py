@@ -17,3 +17,10 @@ DbOption = Annotated[
 ]
 PolicyOption = Annotated[Path | None, typer.Option("--policy", help="Routing policy YAML.")]
 PlanArgument = Annotated[Path, typer.Argument(help="A plan (file, training_plan folder or output root).")]
+LedgerOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger",
+        help="Job ledger folder (default: <plan root>/globals/training_runs of --plan, else of the last refresh).",
+    ),
+]

@@ -1,7 +1,13 @@
-"""`trainplan sql`: a query on the database, opened read-only, printed as a table."""
+"""`trainplan sql`: a query on the database, opened read-only, printed as a table.
+
+The caller may pass setup statements run first on the same connection (the CLI passes the job ledger's temp
+views, `trainplan.train.ledger_sql`, so the ledger joins with the database's relations); temp objects need no
+write access.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +31,10 @@ class QueryResult:
     truncated: bool
 
 
-def run_query(db_path: Path, sql: str, limit: int) -> QueryResult:
+def run_query(db_path: Path, sql: str, limit: int, setup: Sequence[str] = ()) -> QueryResult:
     with read_only(db_path) as con:
+        for statement in setup:
+            con.execute(statement)
         try:
             cur = con.execute(sql)
             if cur.description is None:
