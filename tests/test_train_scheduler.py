@@ -1,21 +1,43 @@
 """The scheduler over a fake executor: order, in-flight cap, ledger ordering, deadlines, retries, interrupts.
 
-The fake executor runs nothing: the test decides when each attempt ends, so every rule is checked without timing.
+The fake executor runs nothing: the test decides when each attempt ends, and time is a fake clock that only
+moves when the scheduler waits, so deadlines and backoffs are checked without any real time passing.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from trainplan.plan.model import Plan
 from trainplan.train import ledger as L
+from trainplan.train import scheduler as scheduler_module
 from trainplan.train.executor import AttemptResult, AttemptSpec
 from trainplan.train.scheduler import Scheduler, SchedulerOptions
 
 from tests.train_support import plan_document
+
+
+class FakeClock:
+    """Stands in for the scheduler's `time` module: `monotonic()` moves only when the executor waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture()
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(scheduler_module, "time", fake)
+    return fake
 
 
 class FakeExecutor:
@@ -23,6 +45,7 @@ class FakeExecutor:
 
     name = "fake"
     host = "fakehost"
+    clock: FakeClock | None = None
 
     def __init__(self, slots: int, decide: Callable[[AttemptSpec], str | None], ledger: Path) -> None:
         self.slots = slots
@@ -30,6 +53,7 @@ class FakeExecutor:
         self.ledger = ledger
         self.running: dict[int, AttemptSpec] = {}
         self.submitted: list[AttemptSpec] = []
+        self.submitted_at: list[float] = []
         self.cancelled: list[int] = []
         self.max_in_flight = 0
         self.on_wait: Callable[[FakeExecutor], None] = lambda _e: None
@@ -44,6 +68,7 @@ class FakeExecutor:
         assert (last["job_id"], last["attempt"], last["status"]) == (spec.job["job_id"], spec.attempt, "running")
         self.running[spec.key] = spec
         self.submitted.append(spec)
+        self.submitted_at.append(self.clock.now if self.clock else 0.0)
         self.max_in_flight = max(self.max_in_flight, len(self.running))
         return spec.key
 
@@ -51,7 +76,7 @@ class FakeExecutor:
         self.cancelled.append(key)
 
     def _result(self, spec: AttemptSpec, outcome: str) -> AttemptResult:
-        now = time.time()
+        now = self.clock.now if self.clock else 0.0
         return AttemptResult(
             spec.key,
             outcome,
@@ -77,8 +102,8 @@ class FakeExecutor:
             if outcome is not None:
                 del self.running[key]
                 out.append(self._result(spec, outcome))
-        if not out:
-            time.sleep(min(timeout, 0.01))
+        if not out and self.clock is not None:
+            self.clock.now += timeout  # nothing ended: the whole timeout passes
         return out
 
     def close(self) -> None:
@@ -142,24 +167,29 @@ def test_in_flight_never_exceeds_the_free_slots_and_ends_are_recorded_before_reu
     assert [r["seq"] for r in L.read_records(L.run_file(tmp_path, "r1"))] == list(range(1, len(recs) + 2))
 
 
-def test_a_deadline_cancels_through_the_executor_and_records_timed_out(tmp_path: Path) -> None:
+def test_a_deadline_cancels_through_the_executor_and_records_timed_out(tmp_path: Path, clock: FakeClock) -> None:
     doc = plan_document(targets=("t",), symbols=("A", "B"), cs_jobs=False)
     plan, writer = _setup(tmp_path, doc)
     ex = FakeExecutor(2, lambda s: None if s.job["symbol"] == "A" else "ok", tmp_path)
-    outcomes = {o.job.job_id: o for o in _scheduler(plan, doc, ex, writer, tmp_path, timeout_s=0.2).run()}
+    ex.clock = clock
+    start = clock.now
+    outcomes = {o.job.job_id: o for o in _scheduler(plan, doc, ex, writer, tmp_path, timeout_s=30).run()}
     assert outcomes["sym_t_A"].status == "timed_out" and outcomes["sym_t_B"].status == "succeeded"
+    assert "timed out after 30 s" in (outcomes["sym_t_A"].error or "")
     assert len(ex.cancelled) == 1
+    assert 30 <= clock.now - start < 30.5  # cancelled at its deadline, not before
 
 
-def test_retries_are_new_attempts_with_backoff(tmp_path: Path) -> None:
+def test_retries_are_new_attempts_with_backoff(tmp_path: Path, clock: FakeClock) -> None:
     doc = plan_document(targets=("t",), symbols=("A",), cs_jobs=False)
     plan, writer = _setup(tmp_path, doc)
     ex = FakeExecutor(1, lambda s: "error" if s.attempt < 3 else "ok", tmp_path)
-    started = time.monotonic()
-    (outcome,) = _scheduler(plan, doc, ex, writer, tmp_path, retries=3, backoff_s=0.05).run()
+    ex.clock = clock
+    (outcome,) = _scheduler(plan, doc, ex, writer, tmp_path, retries=3, backoff_s=5).run()
     assert outcome.status == "succeeded" and outcome.attempts == 3
     assert [s.attempt for s in ex.submitted] == [1, 2, 3]
-    assert time.monotonic() - started >= 0.05 + 0.1  # the two backoffs: 0.05 then 0.1
+    gaps = [b - a for a, b in zip(ex.submitted_at, ex.submitted_at[1:], strict=False)]
+    assert 5 <= gaps[0] < 5.5 and 10 <= gaps[1] < 10.5  # backoff 5 s, then doubled
     assert len({s.artifacts_dir for s in ex.submitted}) == 3
 
 

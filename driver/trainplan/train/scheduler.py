@@ -23,7 +23,7 @@ from typing import Any
 
 from trainplan.plan.model import Job
 from trainplan.train import ledger as L
-from trainplan.train.executor import AttemptResult, AttemptSpec, Executor
+from trainplan.train.executor import AttemptResult, AttemptSpec, Executor, JsonValue
 
 POLL_S = 0.1  # longest wait between looks at Ctrl-C and deadlines
 MAX_BACKOFF_S = 300.0
@@ -45,7 +45,7 @@ class JobOutcome:
     attempts: int  # attempts started in this session
     duration_s: float | None  # of its last attempt
     error: str | None
-    metrics: Mapping[str, Any] | None
+    metrics: Mapping[str, JsonValue] | None  # what the trainer returned (JSON)
 
 
 @dataclass(frozen=True)
