@@ -24,12 +24,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+from trainplan.errors import TrainplanError
 from trainplan.train.executor import AttemptResult, AttemptSpec, Payload
 from trainplan.train.worker import HOST, list_artifacts, output_tail
 
 
 class WorkerCrashed(RuntimeError):
     """A worker hit a bug of its own (not of the trainer): a trainplan bug, reported with its traceback."""
+
+
+class WorkersCannotStart(TrainplanError):
+    """Worker processes exit before they are ready (a broken environment): nothing could run."""
+
+
+MAX_START_FAILURES = 3
 
 
 @dataclass(eq=False)
@@ -54,6 +62,7 @@ class LocalExecutor:
 
     name = "local"
     host = HOST
+    worker_command: tuple[str, ...] = (sys.executable, "-m", "trainplan.train.worker")
 
     def __init__(self, workers: int, payload: Payload) -> None:
         self.payload = payload
@@ -61,6 +70,7 @@ class LocalExecutor:
         self._workers: list[_Worker] = []
         self._by_key: dict[int, _Worker] = {}
         self._closing = False
+        self._start_failures = 0
         self._poller = select.poll()
         self._fds: dict[int, tuple[_Worker, bool]] = {}  # result pipe or pidfd -> (worker, is it the pidfd)
         for _ in range(workers):
@@ -103,6 +113,8 @@ class LocalExecutor:
                     worker.tasks.send(None)
         deadline = time.monotonic() + 2.0
         for worker in self._workers:
+            if worker.gone:
+                continue
             if worker.spec is not None:
                 self._kill(worker)
             if not self._exited(worker, max(0.0, deadline - time.monotonic())):
@@ -116,12 +128,12 @@ class LocalExecutor:
         task_r, task_w = os.pipe()
         result_r, result_w = os.pipe()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "trainplan.train.worker", str(task_r), str(result_w)],
+            [*self.worker_command, str(task_r), str(result_w)],
             pass_fds=(task_r, result_w),
             cwd=self.payload.cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,  # only what it says before it is ready: then its fd 2 is /dev/null
             start_new_session=True,
         )
         os.close(task_r)
@@ -168,6 +180,8 @@ class LocalExecutor:
                 self._poller.unregister(fd)
         for conn in (worker.tasks, worker.results):
             conn.close()
+        if worker.proc.stderr is not None and not worker.proc.stderr.closed:
+            worker.proc.stderr.close()
         if worker.pidfd is not None:
             os.close(worker.pidfd)
 
@@ -175,6 +189,9 @@ class LocalExecutor:
         kind = message[0]
         if kind == "ready":
             worker.ready = True
+            self._start_failures = 0
+            if worker.proc.stderr is not None:
+                worker.proc.stderr.close()
         elif kind == "result":
             result = message[1]
             assert isinstance(result, AttemptResult)
@@ -206,6 +223,8 @@ class LocalExecutor:
             if result is not None:
                 yield result
         self._exited(worker, timeout=5.0)
+        if not worker.ready and not self._closing:
+            self._start_failed(worker)
         spec, killed = worker.spec, worker.killed
         self._reap(worker)
         self._workers.remove(worker)
@@ -214,6 +233,18 @@ class LocalExecutor:
             yield self._lost(spec, worker, killed)
         if not self._closing:
             self._workers.append(self._spawn())
+
+    def _start_failed(self, worker: _Worker) -> None:
+        self._start_failures += 1
+        if self._start_failures < MAX_START_FAILURES:
+            return
+        said = worker.proc.stderr.read().decode("utf-8", "replace") if worker.proc.stderr else ""
+        self._reap(worker)
+        self._workers.remove(worker)
+        raise WorkersCannotStart(
+            f"training workers (python -m trainplan.train.worker) exit before they are ready, "
+            f"{self._start_failures} times in a row; the last one said:\n{said[-3000:]}"
+        )
 
     def _lost(self, spec: AttemptSpec, worker: _Worker, killed: str | None) -> AttemptResult:
         code = worker.proc.returncode
