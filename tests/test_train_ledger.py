@@ -62,7 +62,7 @@ def test_a_torn_last_record_is_skipped_ended_and_reported(tmp_path: Path) -> Non
 def test_every_record_key_has_a_typed_column(tmp_path: Path) -> None:
     doc = plan_document(targets=("t",), symbols=("A",))
     root = write_plan(tmp_path / "plan", doc)
-    assert train(root, tmp_path / "ledger", "--trainer", TRAINER)[0] == 0
+    assert train(root, tmp_path / "ledger", "--trainer", TRAINER, "--fsync")[0] == 0
     keys = {k for r in records(tmp_path / "ledger", kind=None) for k in r}
     assert keys <= set(COLUMNS)
     con = _views(tmp_path / "ledger")

@@ -9,7 +9,19 @@ from typing import Any
 
 import pytest
 
-from tests.train_support import TRAINER, ends, plan_document, records, runnable_ids, started, train, write_plan
+from tests.train_support import (
+    TRAINER,
+    alive,
+    cli,
+    ends,
+    plan_document,
+    records,
+    runnable_ids,
+    started,
+    train,
+    wait_until,
+    write_plan,
+)
 
 
 def _distinct_families(doc: dict[str, Any]) -> dict[str, Any]:
@@ -101,13 +113,11 @@ def test_a_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
         "--trainer",
         "tests.trainers.behave:spawn_and_hang",
         "--timeout",
-        "1",
+        "3",
         env={"TRAINPLAN_TEST_LOG": str(log)},
     )
     assert code == 1
     pids = json.loads(log.read_text())
-    from tests.train_support import alive, wait_until
-
     wait_until(lambda: not alive(pids["child"]) and not alive(pids["worker"]), "the trainer's child to be killed", 10)
     (rec,) = ends(tmp_path / "ledger")
     assert rec["status"] == "timed_out" and rec["pid"] == pids["worker"]
@@ -288,8 +298,6 @@ def test_runs_lists_runs_and_one_runs_jobs(tmp_path: Path) -> None:
     ledger = tmp_path / "ledger"
     assert train(root, ledger, "--trainer", TRAINER, "--run", "first")[0] == 0
     assert train(root, ledger, "--trainer", TRAINER, "--run", "second", env={"TRAINPLAN_TEST_FAIL": "sym_t_B"})[0] == 1
-    from tests.train_support import cli
-
     code, out = cli("runs", "--ledger", str(ledger))
     assert code == 0, out
     lines = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 5}
