@@ -85,7 +85,7 @@ def print_dry_run(selection: Selection, console: Console) -> None:
         for item in selection.skipped:
             skipped.add_row(escape(item.job.job_id), item.job.route, escape(item.reason))
         console.print(skipped)
-    reasons = Counter(s.reason.split(" (")[0] for s in selection.skipped)
+    reasons = Counter(s.kind for s in selection.skipped)
     tail = "; ".join(f"{n} {reason}" for reason, n in reasons.most_common())
     console.print(
         f"dry run: {len(selection.to_run)} to run, {len(selection.skipped)} skipped" + (f" ({tail})" if tail else "")

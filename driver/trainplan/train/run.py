@@ -1,8 +1,9 @@
 """`run_training`: one `trainplan train`, as a plain function (the CLI and the demo call it).
 
 Order of work, so that a refusal costs nothing: options → pin and validate the plan → filters → the trainer is
-imported (or the command checked) in this process → the stale checks → the ledger lock → `--resume` state →
-selection → (dry run: print and stop) → session record → the scheduler runs the jobs → summary.
+imported (or the command checked) in this process → the stale checks → (a dry run prints its selection and stops,
+writing nothing) → the ledger lock → `--resume` state → selection → session record → the scheduler runs the
+jobs → summary.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from trainplan.config.project import project_dir, state_dir
 from trainplan.config.settings import last_refresh
@@ -31,7 +33,7 @@ from trainplan.train.lock import Holder, LedgerLock
 from trainplan.train.pin import PinnedPlan, default_cache, pin_plan
 from trainplan.train.report import ProgressBar, print_dry_run, print_summary
 from trainplan.train.scheduler import JobOutcome, Scheduler, SchedulerOptions
-from trainplan.train.selection import Filters, Selection, Skipped, check_filters, select_jobs
+from trainplan.train.selection import SUCCEEDED_BEFORE, Filters, Selection, Skipped, check_filters, select_jobs
 from trainplan.train.stale import Freshness, PlanStale, check_freshness
 from trainplan.train.trainer import load_trainer
 
@@ -246,7 +248,7 @@ def run_training(options: TrainOptions, console: Console | None = None) -> RunRe
     freshness = _freshness(options, pinned)
     if not freshness.fresh:
         console.print(
-            f"[yellow]warning:[/] training a plan that may be stale (--allow-stale): {freshness.describe()}",
+            f"[yellow]warning:[/] training a plan that may be stale (--allow-stale): {escape(freshness.describe())}",
             soft_wrap=True,
             highlight=False,
         )
@@ -294,7 +296,7 @@ def _run(
     writer = L.LedgerWriter(L.run_file(ledger_dir, state.run_id), state.next_seq, options.fsync)
     try:
         if writer.repair is not None:
-            console.print(f"[yellow]repaired:[/] {writer.repair.describe()}", soft_wrap=True, highlight=False)
+            console.print(f"[yellow]repaired:[/] {escape(writer.repair.describe())}", soft_wrap=True, highlight=False)
         closed = _close_dangling(writer, state, pinned)
         if closed:
             console.print(f"resume: {closed} attempts were in flight when the run was killed; they run again")
@@ -311,13 +313,14 @@ def _run(
                 repaired=writer.repair.describe() if writer.repair else None,
             )
         )
-        done_before = sum(1 for s in selection.skipped if s.reason.startswith("already succeeded"))
+        done_before = sum(1 for s in selection.skipped if s.kind == SUCCEEDED_BEFORE)
         console.print(
             f"run {state.run_id}: plan {pinned.plan_id} ({pinned.folder}), {len(selection.to_run)} jobs to run"
             + (f", {done_before} already succeeded" if done_before else "")
             + f"; ledger {writer.path}",
             soft_wrap=True,
             highlight=False,
+            markup=False,
         )
         outcomes, interrupted, cancelled = _schedule(
             options, console, pinned, payload, state, selection, workers, ledger_dir, writer

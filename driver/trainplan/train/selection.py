@@ -35,9 +35,13 @@ class Filters:
         }
 
 
+NOT_RUNNABLE, FILTERED, SUCCEEDED_BEFORE = "not runnable", "filtered out", "already succeeded"
+
+
 @dataclass(frozen=True)
 class Skipped:
     job: Job
+    kind: str  # NOT_RUNNABLE, FILTERED or SUCCEEDED_BEFORE
     reason: str
 
 
@@ -93,13 +97,12 @@ def select_jobs(plan: Plan, filters: Filters, succeeded: Mapping[str, str] | Non
     skipped: list[Skipped] = []
     for job in plan.jobs:
         if not job.runnable:
-            reason: str | None = f"not runnable (training_type {job.training_type})"
+            skipped.append(Skipped(job, NOT_RUNNABLE, f"not runnable (training_type {job.training_type})"))
+        elif (reason := _filtered(job, filters)) is not None:
+            skipped.append(Skipped(job, FILTERED, reason))
+        elif job.job_id in succeeded:
+            run = succeeded[job.job_id]
+            skipped.append(Skipped(job, SUCCEEDED_BEFORE, f"already succeeded under this plan_id (run {run})"))
         else:
-            reason = _filtered(job, filters)
-        if reason is None and job.job_id in succeeded:
-            reason = f"already succeeded under this plan_id (run {succeeded[job.job_id]})"
-        if reason is None:
             to_run.append(job)
-        else:
-            skipped.append(Skipped(job, reason))
     return Selection(run_order(to_run), tuple(skipped))
