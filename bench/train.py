@@ -11,6 +11,10 @@ its own, as a user runs it:
 - `--command true` on WORKERS workers: the same plus starting a program per job;
 - `--resume` of the finished `--trainer` run: reads the ledger, finds every job succeeded, runs nothing.
 
+Those runs use `--allow-stale` (the synthetic plan has no database). What the stale check adds to every `train`
+on a real plan is measured apart: a database of the same size (`bench.plan_db`, 100 targets x 99 symbols + 100 CS
+jobs), its plan exported, then `check_freshness` (one more export into a temporary folder) timed in process.
+
 For each it prints the process's wall time, the run's own span (from its session record to its session-end
 record, i.e. without interpreter start-up, imports and loading the plan), both per job, and the CPU time of the
 train process and its workers. The no-op trainer's own time is nil, so all of it is overhead. The plan is
@@ -155,10 +159,35 @@ def main() -> None:
             t0 = time.perf_counter()
             _resume_in_process(plan, ledger, work)
             print(f"{'--resume, in process':<28} {time.perf_counter() - t0:8.2f} s  (run_training: plan, ledger, lock)")
+        print(
+            f"{'stale check (plan_id)':<28} {_stale_check(work):8.2f} s  (in process, a 10,000-job plan and database)"
+        )
         print(f"load average after: {os.getloadavg()}")
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _stale_check(work: Path) -> float:
+    """Seconds `check_freshness` takes on a 10,000-job plan exported from its database."""
+    from trainplan.config.project import project_dir
+    from trainplan.export.export import export_plan
+    from trainplan.train.pin import pin_plan
+    from trainplan.train.stale import check_freshness
+    from trainplan.warehouse.database import read_only
+
+    from bench.plan_db import build_plan_db
+
+    (work / "stale").mkdir(parents=True, exist_ok=True)
+    db = build_plan_db(work / "stale" / "plan.duckdb", 100, 99)
+    with read_only(db) as con:
+        export_plan(con, plan_root=work / "stale", project=project_dir())
+    pinned = pin_plan(work / "stale")
+    t0 = time.perf_counter()
+    fresh = check_freshness(pinned.plan, pinned.plan_root, db)
+    elapsed = time.perf_counter() - t0
+    assert fresh.fresh and len(pinned.plan.jobs) == 10_000, (fresh, len(pinned.plan.jobs))
+    return elapsed
 
 
 def _resume_in_process(plan: Path, ledger: Path, work: Path) -> None:
