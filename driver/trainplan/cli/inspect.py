@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from trainplan.cli.app import app, make_console
-from trainplan.cli.options import DbOption, PlanArgument
+from trainplan.cli.options import DbOption, LedgerOption, PlanArgument
 from trainplan.config.settings import make_settings
 from trainplan.inspect.explain import explain, print_explanation
 from trainplan.inspect.sql_query import print_result, run_query
@@ -17,6 +17,8 @@ from trainplan.inspect.summary import print_plan_summary, print_summary
 from trainplan.plan.diff import diff_plans, print_diff
 from trainplan.plan.files import load_training_plan
 from trainplan.plan.validate import validate_written_plan
+from trainplan.train.ledger_sql import ledger_views
+from trainplan.train.runs import ledger_dir_for
 from trainplan.warehouse.database import read_only
 
 
@@ -83,6 +85,14 @@ def sql_cmd(
     query: Annotated[str, typer.Argument(help="SQL to run on the database (read-only).")],
     db: DbOption = None,
     limit: Annotated[int, typer.Option(min=1, help="Rows to print at most.")] = 1000,
+    ledger: LedgerOption = None,
 ) -> None:
-    """Run a read-only query on the database and print the result as a table."""
-    print_result(run_query(make_settings(db_path=db, latest_db=True).db_path, query, limit), make_console())
+    """Run a read-only query on the database and print the result as a table.
+
+    The job ledger is there too, as training_runs, training_attempts, training_job_status and training_events.
+    """
+    ledger_dir = ledger_dir_for(ledger, None)
+    setup = ledger_views(ledger_dir)
+    readable = [ledger_dir] if ledger_dir is not None and ledger_dir.is_dir() else []
+    db_path = make_settings(db_path=db, latest_db=True).db_path
+    print_result(run_query(db_path, query, limit, setup=setup, readable=readable), make_console())

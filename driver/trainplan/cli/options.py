@@ -21,3 +21,10 @@ WaitOption = Annotated[
     float,
     typer.Option("--wait", min=0, help="Seconds to wait for another writer of the same database or plan folder."),
 ]
+LedgerOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger",
+        help="Job ledger folder (default: <plan root>/globals/training_runs of --plan, else of the last refresh).",
+    ),
+]

@@ -1,4 +1,9 @@
-"""`trainplan sql`: a query on the database, opened read-only, printed as a table."""
+"""`trainplan sql`: a query on the database, opened read-only, printed as a table.
+
+The caller may pass setup statements run first on the same connection (the CLI passes the job ledger's temp
+views, `trainplan.train.ledger_sql`, so the ledger joins with the database's relations); temp objects need no
+write access.
+"""
 
 from __future__ import annotations
 

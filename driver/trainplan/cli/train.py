@@ -1,0 +1,125 @@
+"""`trainplan train` and `trainplan runs`: apply the plan to training, and read the job ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trainplan.cli.app import app, make_console
+from trainplan.cli.options import DbOption, LedgerOption
+from trainplan.train.run import TrainOptions, run_training
+from trainplan.train.runs import RunsOptions, print_runs
+from trainplan.train.selection import Filters
+
+PlanOption = Annotated[
+    Path | None,
+    typer.Option("--plan", help="A plan (file, training_plan folder or output root); default: the last refresh's."),
+]
+
+
+@app.command(
+    name="train",
+    context_settings={"allow_interspersed_args": True},
+)
+def train_cmd(
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="With --command: the command and its arguments (put them after -- if any starts with -).",
+            show_default=False,
+        ),
+    ] = None,
+    plan: PlanOption = None,
+    trainer: Annotated[
+        str | None,
+        typer.Option("--trainer", help="module:function or path/to/file.py:function, called (job, context)."),
+    ] = None,
+    command: Annotated[
+        bool,
+        typer.Option(
+            "--command",
+            help="Run the trailing ARGS per job, {job_id} {target} {symbol} {families} {training_type} "
+            "{excluded_features} {artifacts_dir} {job_file} {attempt} {run_id} substituted; no shell.",
+        ),
+    ] = False,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes (default: CPUs).")] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.001, help="Seconds per attempt; then its process group is killed."),
+    ] = None,
+    retries: Annotated[int, typer.Option("--retries", min=0, help="Retries of a failed or timed-out job.")] = 0,
+    retry_backoff: Annotated[
+        float, typer.Option("--retry-backoff", min=0.0, help="Seconds before the first retry (doubling).")
+    ] = 1.0,
+    target: Annotated[list[str] | None, typer.Option("--target", help="Only this target (repeatable).")] = None,
+    symbol: Annotated[list[str] | None, typer.Option("--symbol", help="Only this symbol (repeatable).")] = None,
+    type_: Annotated[
+        list[str] | None, typer.Option("--type", help="cross_sectional or symbol_specific (repeatable).")
+    ] = None,
+    route: Annotated[
+        list[str] | None, typer.Option("--route", help="Only this route, e.g. ROUTE_BOTH (repeatable).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would run and why others are skipped.")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the latest run (or --run RUN_ID): rerun what did not succeed.")
+    ] = False,
+    run: Annotated[
+        str | None, typer.Option("--run", help="With --resume: the run to continue; else the new run's id.")
+    ] = None,
+    ledger: LedgerOption = None,
+    artifacts: Annotated[
+        Path | None, typer.Option("--artifacts", help="Artifacts root (default: <ledger>/artifacts).")
+    ] = None,
+    db: DbOption = None,
+    allow_stale: Annotated[
+        bool, typer.Option("--allow-stale", help="Train a plan that is stale (or cannot be checked); recorded.")
+    ] = False,
+    fsync: Annotated[
+        bool, typer.Option("--fsync", help="fsync the ledger after every record (power-loss safe).")
+    ] = False,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")
+    ] = None,
+) -> None:
+    """Train every runnable job of the plan, highest priority first, recording each attempt in the job ledger.
+
+    Exit 0 when every job succeeded, 1 when any did not, 2 for bad options or a refused (stale) plan.
+    """
+    if args and not command:
+        raise typer.BadParameter(f"unexpected arguments {args!r}: a command goes after --command (and --)")
+    options = TrainOptions(
+        plan=plan,
+        trainer=trainer,
+        command=tuple(args or ()) if command else (),
+        workers=workers,
+        timeout_s=timeout,
+        retries=retries,
+        backoff_s=retry_backoff,
+        filters=Filters(tuple(target or ()), tuple(symbol or ()), tuple(type_ or ()), tuple(route or ())),
+        dry_run=dry_run,
+        resume=resume,
+        run_id=run,
+        ledger=ledger,
+        artifacts=artifacts,
+        db=db,
+        allow_stale=allow_stale,
+        fsync=fsync,
+        progress=progress,
+    )
+    if command and not args:
+        raise typer.BadParameter("--command needs the program and its arguments after it")
+    result = run_training(options, make_console())
+    raise typer.Exit(code=result.exit_code)
+
+
+@app.command(name="runs")
+def runs_cmd(
+    run_id: Annotated[str | None, typer.Argument(help="Show this run's jobs (default: list the runs).")] = None,
+    ledger: LedgerOption = None,
+    plan: PlanOption = None,
+    limit: Annotated[int, typer.Option(min=1, help="Rows to print at most.")] = 1000,
+) -> None:
+    """The runs of the job ledger with their jobs per status; with RUN_ID, that run's jobs."""
+    print_runs(RunsOptions(run_id=run_id, ledger=ledger, plan=plan, limit=limit), make_console())

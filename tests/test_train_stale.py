@@ -1,0 +1,156 @@
+"""A stale plan is refused (naming what changed) unless --allow-stale; the plan a run trains is pinned at start."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from trainplan.config.settings import make_settings
+from trainplan.train import ledger as L
+
+from tests.conftest import SAMPLE_RUN, Built, build
+from tests.train_support import (
+    TRAINER,
+    cli,
+    kill,
+    plan_document,
+    publish_plan,
+    records,
+    runnable_ids,
+    start_train,
+    started,
+    train,
+    wait_until,
+    write_plan,
+)
+
+METRICS = "targets/fwd_ret_5m/reproducibility/CROSS_SECTIONAL"
+
+
+@pytest.fixture(scope="module")
+def own_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The sample run copied (so the tests may change its files) and refreshed."""
+    run = tmp_path_factory.mktemp("train_inputs") / "run"
+    shutil.copytree(SAMPLE_RUN, run)
+    return build(run, run.parent / "out")
+
+
+@pytest.fixture()
+def a_metrics_file(own_build: Built) -> Iterator[Path]:
+    """A raw input file of the build; restored after the test."""
+    path = next((own_build.run_dir / METRICS).glob("cohort=*/metrics.json"))
+    before = path.read_bytes()
+    yield path
+    path.write_bytes(before)
+
+
+def _train(built: Built, ledger: Path, *extra: str) -> tuple[int, str]:
+    return cli("train", "--plan", str(built.out_dir), "--db", str(built.db_path), "--ledger", str(ledger), *extra)
+
+
+def test_a_current_plan_is_trained(own_build: Built, tmp_path: Path) -> None:
+    code, out = _train(own_build, tmp_path / "ledger", "--trainer", TRAINER, "--target", "fwd_ret_5m")
+    assert code == 0, out
+    assert "warning" not in out and "--allow-stale" not in out
+    (session,) = records(tmp_path / "ledger", kind="session")
+    assert session["allow_stale"] is False and session["stale"] is None
+
+
+def test_a_changed_input_file_refuses_naming_the_fingerprint(
+    own_build: Built, a_metrics_file: Path, tmp_path: Path
+) -> None:
+    a_metrics_file.write_bytes(a_metrics_file.read_bytes() + b" ")
+    code, out = _train(own_build, tmp_path / "ledger", "--trainer", TRAINER)
+    assert code == 2
+    assert "inputs_fingerprint changed" in out and "plan_id changed" not in out
+    assert "1 changed" in out and a_metrics_file.relative_to(own_build.run_dir).as_posix() in out
+    assert "--allow-stale" in out
+    assert not (tmp_path / "ledger").exists()
+
+    code, out = _train(own_build, tmp_path / "ledger", "--trainer", TRAINER, "--target", "fwd_ret_5m", "--allow-stale")
+    assert code == 0, out
+    (session,) = records(tmp_path / "ledger", kind="session")
+    assert session["allow_stale"] is True and "inputs_fingerprint changed" in session["stale"]
+
+
+def test_an_added_input_file_refuses(own_build: Built, tmp_path: Path) -> None:
+    cohort = next((own_build.run_dir / METRICS).glob("cohort=*"))
+    added = cohort.with_name(cohort.name + "_copy")
+    shutil.copytree(cohort, added)
+    try:
+        code, out = _train(own_build, tmp_path / "ledger", "--trainer", TRAINER)
+    finally:
+        shutil.rmtree(added)
+    assert code == 2 and "inputs_fingerprint changed" in out and "added" in out and added.name in out
+
+
+def test_a_changed_database_refuses_naming_plan_id(own_build: Built, tmp_path: Path) -> None:
+    db = tmp_path / own_build.db_path.name  # the views name their catalog after the file
+    shutil.copy(own_build.db_path, db)
+    manifest = make_settings(db_path=own_build.db_path).dbt_work_dir / "target" / "manifest.json"
+    copy = make_settings(db_path=db).dbt_work_dir / "target" / "manifest.json"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(manifest, copy)
+    with duckdb.connect(str(db)) as con:
+        con.execute("update routing_candidates set sample_size = 0 where symbol = 'AAPL'")
+    code, out = cli(
+        "train",
+        "--plan",
+        str(own_build.out_dir),
+        "--db",
+        str(db),
+        "--ledger",
+        str(tmp_path / "l"),
+        "--trainer",
+        TRAINER,
+    )
+    assert code == 2
+    assert "plan_id changed" in out and "inputs_fingerprint" not in out
+
+
+def test_no_database_is_said_clearly(tmp_path: Path) -> None:
+    root = write_plan(tmp_path / "plan", plan_document())
+    code, out = cli("train", "--plan", str(root), "--ledger", str(tmp_path / "l"), "--trainer", TRAINER)
+    assert code == 2 and "no database is known for the plan" in out and "--allow-stale" in out
+    code, out = cli("train", "--plan", str(root), "--db", str(tmp_path / "nope.duckdb"), "--trainer", TRAINER)
+    assert code == 2 and "does not exist" in out
+    code, out = cli(
+        "train", "--plan", str(root), "--ledger", str(tmp_path / "l"), "--trainer", TRAINER, "--allow-stale"
+    )
+    assert code == 0, out
+    (session,) = records(tmp_path / "l", kind="session")
+    assert session["allow_stale"] is True and "no database" in session["stale"]
+
+
+def test_a_plan_published_during_the_run_changes_nothing_for_it(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    first = plan_document(targets=("old1", "old2"), symbols=("A", "B"))
+    folder = publish_plan(root, first)
+    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
+    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate), "TRAINPLAN_TEST_STOP_AFTER": "1"}
+    proc = start_train(root, ledger, "--trainer", TRAINER, "--workers", "1", env=env)
+    try:
+        wait_until(lambda: len(started(log)) == 2, "a job done and one in flight")
+        second = plan_document(targets=("new1",), symbols=("Z",))
+        new_folder = publish_plan(root, second)
+        assert new_folder != folder and not folder.exists()  # the publish removed the run's folder
+        gate.touch()
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            kill(proc)
+    assert proc.returncode == 0, out
+    assert {r["job_id"] for r in records(ledger) if r["status"] == "succeeded"} == runnable_ids(first)
+    (session,) = records(ledger, kind="session")
+    assert session["plan_id"] == first["metadata"]["plan_id"] and session["plan_dir"] == str(folder)
+    assert {r["plan_id"] for r in records(ledger)} == {first["metadata"]["plan_id"]}
+    # the default ledger of a published plan is beside it, outside .plan-*
+    assert L.default_ledger_dir(root / "globals") == root / "globals" / "training_runs"
+    code, out = train(root, tmp_path / "l2", "--trainer", TRAINER)
+    assert code == 0
+    assert {r["job_id"] for r in records(tmp_path / "l2") if r["status"] == "succeeded"} == runnable_ids(second)
+    assert json.loads((new_folder / "training_plan" / "master_training_plan.json").read_text()) == second
