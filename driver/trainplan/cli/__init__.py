@@ -12,10 +12,22 @@ from trainplan.cli.app import app
 from trainplan.cli.refresh import demo, export_cmd, refresh_cmd
 from trainplan.cli.samples import sample
 from trainplan.cli.inspect import diff_cmd, explain_cmd, sql_cmd, summary_cmd, validate_cmd
+from trainplan.cli.report import report_cmd
 
 # isort: on
 
-COMMANDS = (refresh_cmd, demo, export_cmd, sample, summary_cmd, explain_cmd, diff_cmd, validate_cmd, sql_cmd)
+COMMANDS = (
+    refresh_cmd,
+    demo,
+    export_cmd,
+    sample,
+    summary_cmd,
+    explain_cmd,
+    diff_cmd,
+    validate_cmd,
+    sql_cmd,
+    report_cmd,
+)
 
 
 def main() -> None:
