@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from trainplan.report.limits import MAX_LIST_ROWS
-from trainplan.report.sources import PREVIOUS_ROUTES, load_previous_routes
+from trainplan.report.previous import PREVIOUS_ROUTES, load_previous_routes
 from trainplan.report.tables import Table, table
 
 BLOCKED = "ROUTE_BLOCKED"

@@ -42,21 +42,30 @@ def _title(text: str, note: str | None) -> alt.TitleParams:
     return alt.TitleParams(text, subtitle=note or alt.Undefined, anchor="start")
 
 
-def _spec(chart: alt.TopLevelMixin, marks: int = 0) -> dict[str, Any]:
+# Every chart reads one named dataset, attached after Altair has validated the spec (validating thousands of
+# inline rows would take seconds and check nothing of the chart).
+DATA = alt.Data(name="data")
+
+
+def _spec(chart: alt.TopLevelMixin, values: list[dict[str, Any]], marks: int = 0) -> dict[str, Any]:
     spec = chart.to_dict()
+    spec["datasets"] = {"data": values}
     spec["usermeta"] = {"renderer": "canvas" if marks > CANVAS_MARKS else "svg"}
     return spec
 
 
 def _row_step(n_rows: int) -> int:
-    return ROW if n_rows <= 120 else max(4, 1800 // n_rows)
+    """Pixels per target row: readable labels up to a few hundred targets, then a fixed overall height."""
+    if n_rows <= 60:
+        return ROW
+    return 11 if n_rows <= 300 else max(3, 3300 // n_rows)
 
 
 def routes_per_target(t: Table, routes: list[str]) -> dict[str, Any]:
     present = [r for r in routes if r in t.columns]
     n = len(t.rows)
     chart = (
-        alt.Chart(alt.Data(values=t.records()))
+        alt.Chart(DATA)
         .transform_fold(present, as_=["route", "pairs"])
         .transform_calculate(order=f"indexof({present!r}, datum.route)")
         .mark_bar()
@@ -69,7 +78,7 @@ def routes_per_target(t: Table, routes: list[str]) -> dict[str, Any]:
         )
         .properties(width=WIDTH, height=alt.Step(_row_step(n)), title=_title("Routes per target", None))
     )
-    return _spec(chart, n * len(present))
+    return _spec(chart, t.records(), n * len(present))
 
 
 def route_matrix(t: Table, bucket: int, note: str | None) -> dict[str, Any]:
@@ -94,8 +103,10 @@ def route_matrix(t: Table, bucket: int, note: str | None) -> dict[str, Any]:
     }
     if bucket > 1:
         encode["opacity"] = alt.Opacity("share:Q", scale=alt.Scale(domain=[0, 1], range=[0.25, 1]), legend=None)
+    drawn = ("target", "cell", "symbols", "pairs", "most frequent route", "share")
+    values = [{k: r[k] for k in drawn} for r in t.records()]
     chart = (
-        alt.Chart(alt.Data(values=t.records()))
+        alt.Chart(DATA)
         .mark_rect()
         .encode(**encode)
         .properties(
@@ -104,7 +115,7 @@ def route_matrix(t: Table, bucket: int, note: str | None) -> dict[str, Any]:
             title=_title("Route of every target x symbol pair", note),
         )
     )
-    return _spec(chart, n_cells)
+    return _spec(chart, values, n_cells)
 
 
 def _union(*parts: tuple[str, Table, dict[str, str]]) -> list[dict[str, Any]]:
@@ -118,14 +129,12 @@ def _union(*parts: tuple[str, Table, dict[str, str]]) -> list[dict[str, Any]]:
 
 
 def score_strip(points: Table, thresholds: Table, caps: Table, note: str | None) -> dict[str, Any]:
-    data = alt.Data(
-        values=_union(
-            ("point", points, {"task class": "task_class", "near boundary": "near"}),
-            ("threshold", thresholds, {"task class": "task_class", "threshold": "score", "held for": "held_for"}),
-            ("cut", caps, {"task class": "task_class", "best cut score": "score"}),
-        )
+    values = _union(
+        ("point", points, {"task class": "task_class", "near boundary": "near"}),
+        ("threshold", thresholds, {"task class": "task_class", "threshold": "score", "held for": "held_for"}),
+        ("cut", caps, {"task class": "task_class", "best cut score": "score"}),
     )
-    for record in data.values:
+    for record in values:
         if record["kind"] == "cut":
             record["lane"] = SYMBOL_LANE
     n_targets = len(set(thresholds.column("target")) | set(points.column("target"))) or 1
@@ -164,21 +173,21 @@ def score_strip(points: Table, thresholds: Table, caps: Table, note: str | None)
     )
     chart = (
         layered.facet(
-            data=data,
+            data=DATA,
             row=alt.Row("task_class:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
-            column=alt.Column("lane:N", title=None, sort=[CS_LANE, SYMBOL_LANE]),
+            column=alt.Column("lane:N", title=None),
         )
         .resolve_scale(x="independent", y="independent")
         .properties(title=_title(text, note))
     )
-    return _spec(chart, len(points.rows) + len(thresholds.rows))
+    return _spec(chart, values, len(points.rows) + len(thresholds.rows))
 
 
 def margin_histogram(t: Table, width: float) -> dict[str, Any]:
     binned = [r for r in t.records() if r["margin from"] is not None]
     states = [r["state"] for r in binned if r["state"]]
     band = [{"lane": lane, "x": -NEAR_BOUNDARY, "x2": NEAR_BOUNDARY} for lane in sorted({r["lane"] for r in binned})]
-    data = alt.Data(values=[{"kind": "bin", **r} for r in binned] + [{"kind": "band", **b} for b in band])
+    values = [{"kind": "bin", **r} for r in binned] + [{"kind": "band", **b} for b in band]
     bars = (
         alt.Chart()
         .transform_filter(alt.datum.kind == "bin")
@@ -200,7 +209,7 @@ def margin_histogram(t: Table, width: float) -> dict[str, Any]:
     chart = (
         alt.layer(near, bars)
         .properties(width=WIDTH, height=140)
-        .facet(data=data, row=alt.Row("lane:N", title=None, sort=[CS_LANE, SYMBOL_LANE]))
+        .facet(data=DATA, row=alt.Row("lane:N", title=None))
         .resolve_scale(y="independent")
         .properties(
             title=_title(
@@ -210,13 +219,13 @@ def margin_histogram(t: Table, width: float) -> dict[str, Any]:
             )
         )
     )
-    return _spec(chart, len(binned))
+    return _spec(chart, values, len(binned))
 
 
 def stability_classes(t: Table) -> dict[str, Any]:
     classes = t.column("stability")
     chart = (
-        alt.Chart(alt.Data(values=t.records()))
+        alt.Chart(DATA)
         .mark_bar()
         .encode(
             y=alt.Y("lane:N", title=None),
@@ -226,7 +235,7 @@ def stability_classes(t: Table) -> dict[str, Any]:
         )
         .properties(width=WIDTH, height=alt.Step(28), title=_title("Stability class per scope", None))
     )
-    return _spec(chart, len(t.rows))
+    return _spec(chart, t.records(), len(t.rows))
 
 
 def _band_values(bands: Table, lanes: list[str]) -> list[dict[str, Any]]:
@@ -267,7 +276,7 @@ def stability_scatter(t: Table, bands: Table, binned: bool, note: str | None) ->
         size = alt.value(50)
         tooltip = ["lane:N", "target:N", "symbol:N", "stability:N", "mean Jaccard:Q", "std Jaccard:Q", "mean tau:Q",
                    "std tau:Q", "snapshots:Q"]  # fmt: skip
-    data = alt.Data(values=_band_values(bands, lanes) + points)
+    values = _band_values(bands, lanes) + points
     regions = (
         alt.Chart()
         .transform_filter(alt.datum.kind == "band")
@@ -295,7 +304,7 @@ def stability_scatter(t: Table, bands: Table, binned: bool, note: str | None) ->
     chart = (
         alt.layer(regions, dots)
         .properties(width=300, height=220)
-        .facet(data=data, column=alt.Column("lane:N", title=None, sort=[CS_LANE, SYMBOL_LANE]))
+        .facet(data=DATA, column=alt.Column("lane:N", title=None))
         .properties(
             title=_title(
                 "Stability per scope: mean Jaccard and Kendall tau against the classification bands",
@@ -305,7 +314,7 @@ def stability_scatter(t: Table, bands: Table, binned: bool, note: str | None) ->
             )
         )
     )
-    return _spec(chart, len(points))
+    return _spec(chart, values, len(points))
 
 
 def leakage_per_target(t: Table) -> dict[str, Any]:
@@ -313,7 +322,7 @@ def leakage_per_target(t: Table) -> dict[str, Any]:
     folded = [f"symbols {s}" for s in statuses]
     n = len(t.rows)
     scale = _scale(statuses + t.column("CS status"), LEAKAGE_COLOURS)
-    base = alt.Chart(alt.Data(values=t.records()))
+    base = alt.Chart(DATA)
     cs = (
         base.mark_rect()
         .encode(
@@ -342,14 +351,14 @@ def leakage_per_target(t: Table) -> dict[str, Any]:
         .resolve_scale(color="shared")
         .properties(title=_title("Leakage status per target: its CS scope, and its symbols", None))
     )
-    return _spec(chart, n * 5)
+    return _spec(chart, t.records(), n * 5)
 
 
 def changes_per_target(t: Table) -> dict[str, Any]:
     kinds = ["gained", "switched", "lost"]
     changed = [r for r in t.records() if r["gained"] or r["lost"] or r["switched"]]
     chart = (
-        alt.Chart(alt.Data(values=changed))
+        alt.Chart(DATA)
         .transform_fold(kinds, as_=["change", "pairs"])
         .mark_bar()
         .encode(
@@ -366,12 +375,12 @@ def changes_per_target(t: Table) -> dict[str, Any]:
             ),
         )
     )
-    return _spec(chart, len(changed) * 3)
+    return _spec(chart, changed, len(changed) * 3)
 
 
 def training_progress(t: Table) -> dict[str, Any]:
     chart = (
-        alt.Chart(alt.Data(values=t.records()))
+        alt.Chart(DATA)
         .mark_bar()
         .encode(
             y=alt.Y("route:N", title=None),
@@ -381,11 +390,11 @@ def training_progress(t: Table) -> dict[str, Any]:
         )
         .properties(width=WIDTH, height=alt.Step(22), title=_title("Training progress by route and status", None))
     )
-    return _spec(chart, len(t.rows))
+    return _spec(chart, t.records(), len(t.rows))
 
 
 def training_durations(t: Table) -> dict[str, Any]:
-    base = alt.Chart(alt.Data(values=t.records())).encode(y=alt.Y("job type:N", title=None), yOffset="status:N")
+    base = alt.Chart(DATA).encode(y=alt.Y("job type:N", title=None), yOffset="status:N")
     span = base.mark_rule().encode(x=alt.X("min:Q", title="seconds"), x2="max:Q")
     mid = base.mark_tick(thickness=3).encode(
         x="median:Q", color="status:N", tooltip=["job type:N", "status:N", "attempts:Q", "median:Q", "p90:Q", "max:Q"]
@@ -393,11 +402,11 @@ def training_durations(t: Table) -> dict[str, Any]:
     chart = alt.layer(span, mid).properties(
         width=WIDTH, height=alt.Step(18), title=_title("Attempt durations: min to max, tick at the median", None)
     )
-    return _spec(chart, len(t.rows) * 2)
+    return _spec(chart, t.records(), len(t.rows) * 2)
 
 
 def training_metrics(t: Table) -> dict[str, Any]:
-    base = alt.Chart(alt.Data(values=t.records())).encode(y=alt.Y("metric:N", title=None), yOffset="job type:N")
+    base = alt.Chart(DATA).encode(y=alt.Y("metric:N", title=None), yOffset="job type:N")
     span = base.mark_rule().encode(x=alt.X("min:Q", title="value"), x2="max:Q")
     mean = base.mark_point(filled=True).encode(
         x="mean:Q", color="job type:N", tooltip=["job type:N", "metric:N", "jobs:Q", "min:Q", "mean:Q", "max:Q"]
@@ -407,4 +416,4 @@ def training_metrics(t: Table) -> dict[str, Any]:
         height=alt.Step(18),
         title=_title("Trainer metrics per job type: min to max, dot at the mean", None),
     )
-    return _spec(chart, len(t.rows) * 2)
+    return _spec(chart, t.records(), len(t.rows) * 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 # Route heat map: one cell per (target, symbol) while targets x symbols ≤ HEATMAP_MAX_CELLS and symbols ≤
 # HEATMAP_MAX_COLUMNS; beyond that, neighbouring symbols (alphabetical order) share a cell.
-HEATMAP_MAX_CELLS = 20_000
+HEATMAP_MAX_CELLS = 10_000
 HEATMAP_MAX_COLUMNS = 3_000
 
 # Score strip: at most about this many pairs drawn, per target half the nearest to a threshold and half a fixed

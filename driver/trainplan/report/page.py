@@ -153,10 +153,11 @@ def _numbers(t: Table, key: str) -> str:
 
 def _figure(f: Figure) -> str:
     parts = [f'<figure id="{f.key}"><h3>{html.escape(f.title)}</h3>']
-    if f.note:
+    if f.note and f.chart is None:
         parts.append(f'<p class="note">{html.escape(f.note)}</p>')
     if f.chart is not None:
-        parts.append(f'<div class="chart" data-chart="{f.key}" role="img" aria-label="{html.escape(f.title)}"></div>')
+        label = html.escape(f.title + (f" ({f.note})" if f.note else ""))
+        parts.append(f'<div class="chart" data-chart="{f.key}" role="img" aria-label="{label}"></div>')
     for i, t in enumerate(f.tables):
         parts.append(_numbers(t, f"{f.key}-table-{i + 1}"))
     parts.append("</figure>")

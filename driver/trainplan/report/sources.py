@@ -1,5 +1,5 @@
-"""Where the report's inputs come from: the plan's metadata (read from the head of a plan file of any size), the
-previous plan's routes, and the relations of the database read defensively (a missing column reads as null)."""
+"""Where the report's inputs come from: the plan's files and metadata (read from the head of a plan file of any
+size), and the relations of the database read defensively (a missing column reads as null)."""
 
 from __future__ import annotations
 
@@ -95,44 +95,3 @@ def select_list(con: duckdb.DuckDBPyConnection, relation: str, wanted: dict[str,
 
 def has_relation(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
     return bool(relation_columns(con, relation))
-
-
-PREVIOUS_ROUTES = "report_previous_routes"
-
-
-def load_previous_routes(con: duckdb.DuckDBPyConnection, previous: Path) -> str:
-    """Put the previous plan's routes in the temporary table `report_previous_routes(target, symbol, route)`.
-
-    From its routing_plan.json (every pair, the CS row with symbol null and the CS lane's state as route) when the
-    policy wrote one; else from its jobs (symbol jobs, and the CS job as `ROUTE_CROSS_SECTIONAL`). Returns the basis
-    ("pairs" or "jobs"). DuckDB parses the file, so a plan of a million pairs needs no Python objects.
-    """
-    files = plan_files(previous)
-    con.execute(f"drop table if exists {PREVIOUS_ROUTES}")
-    try:
-        if files.routing_plan is not None:
-            con.execute(
-                f"""
-                create temp table {PREVIOUS_ROUTES} as
-                select t.key as target, null::varchar as symbol, t.value->'cross_sectional'->>'state' as route
-                from read_text(?) as f, json_each(f.content, '$.targets') as t
-                union all
-                select t.key, s.key, s.value->>'route'
-                from read_text(?) as f, json_each(f.content, '$.targets') as t, json_each(t.value, '$.symbols') as s
-                """,
-                [str(files.routing_plan), str(files.routing_plan)],
-            )
-            return "pairs"
-        con.execute(
-            f"""
-            create temp table {PREVIOUS_ROUTES} as
-            select j.value->>'target' as target, j.value->>'symbol' as symbol, j.value->>'route' as route
-            from read_text(?) as f, json_each(f.content, '$.jobs') as j
-            """,
-            [str(files.master)],
-        )
-        return "jobs"
-    except duckdb.Error as err:
-        raise ReportInputError(
-            f"{previous}: cannot read the previous plan ({err}); expected a plan trainplan wrote"
-        ) from err
