@@ -27,6 +27,7 @@ STABILITY_COLOURS = {"STABLE": "#1a9850", "DRIFTING": "#fdae61", "DIVERGED": "#d
 LEAKAGE_COLOURS = {"SAFE": "#1a9850", "SUSPECT": "#fdae61", "BLOCKED": "#d73027", "UNKNOWN": "#bab0ac"}
 CHANGE_COLOURS = {"gained": "#1a9850", "switched": "#4c78a8", "lost": "#d73027"}
 OTHER = "#7f7f7f"
+COUNT_AXIS = alt.Axis(tickMinStep=1)  # counts: no ticks between whole numbers
 WIDTH = 640
 ROW = 16  # pixels per target row
 CANVAS_MARKS = 3_000  # more marks than this: draw on a canvas, not in SVG
@@ -71,7 +72,7 @@ def routes_per_target(t: Table, routes: list[str]) -> dict[str, Any]:
         .mark_bar()
         .encode(
             y=alt.Y("target:N", sort=None, title=None),
-            x=alt.X("pairs:Q", stack="zero", title="symbol pairs"),
+            x=alt.X("pairs:Q", stack="zero", title="symbol pairs", axis=COUNT_AXIS),
             color=alt.Color("route:N", scale=_scale(present, ROUTE_COLOURS), legend=alt.Legend(orient="top")),
             order=alt.Order("order:Q"),
             tooltip=["target:N", "route:N", "pairs:Q", alt.Tooltip("CS lane:N")],
@@ -195,7 +196,7 @@ def margin_histogram(t: Table, width: float) -> dict[str, Any]:
         .encode(
             x=alt.X("margin from:Q", bin="binned", title=f"margin = score - held threshold (bins of {width:g})"),
             x2="margin to:Q",
-            y=alt.Y("decisions:Q", stack="zero", title="lane decisions", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("decisions:Q", stack="zero", title="lane decisions", axis=COUNT_AXIS),
             color=alt.Color("state:N", scale=_scale(states, STATE_COLOURS), legend=alt.Legend(orient="top")),
             tooltip=["lane:N", "state:N", "margin from:Q", "margin to:Q", "decisions:Q"],
         )
@@ -229,7 +230,7 @@ def stability_classes(t: Table) -> dict[str, Any]:
         .mark_bar()
         .encode(
             y=alt.Y("lane:N", title=None),
-            x=alt.X("scopes:Q", stack="zero"),
+            x=alt.X("scopes:Q", stack="zero", axis=COUNT_AXIS),
             color=alt.Color("stability:N", scale=_scale(classes, STABILITY_COLOURS), legend=alt.Legend(orient="top")),
             tooltip=["lane:N", "stability:N", "reason:N", "scopes:Q"],
         )
@@ -340,7 +341,7 @@ def leakage_per_target(t: Table) -> dict[str, Any]:
         .mark_bar()
         .encode(
             y=alt.Y("target:N", sort=None, title=None, axis=None),
-            x=alt.X("symbols:Q", stack="zero", title="symbol scopes"),
+            x=alt.X("symbols:Q", stack="zero", title="symbol scopes", axis=COUNT_AXIS),
             color=alt.Color("status:N", scale=scale, legend=None),
             tooltip=["target:N", "status:N", "symbols:Q"],
         )
@@ -363,7 +364,7 @@ def changes_per_target(t: Table) -> dict[str, Any]:
         .mark_bar()
         .encode(
             y=alt.Y("target:N", sort=None, title=None),
-            x=alt.X("pairs:Q", stack="zero", title="pairs"),
+            x=alt.X("pairs:Q", stack="zero", title="pairs", axis=COUNT_AXIS),
             color=alt.Color("change:N", scale=_scale(kinds, CHANGE_COLOURS), legend=alt.Legend(orient="top")),
             tooltip=["target:N", "change:N", "pairs:Q"],
         )
@@ -384,7 +385,7 @@ def training_progress(t: Table) -> dict[str, Any]:
         .mark_bar()
         .encode(
             y=alt.Y("route:N", title=None),
-            x=alt.X("jobs:Q", stack="zero"),
+            x=alt.X("jobs:Q", stack="zero", axis=COUNT_AXIS),
             color=alt.Color("status:N", legend=alt.Legend(orient="top")),
             tooltip=["route:N", "status:N", "jobs:Q"],
         )

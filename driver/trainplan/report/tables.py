@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 
@@ -25,8 +26,13 @@ class Table:
         return [row[i] for row in self.rows]
 
 
+def _plain(value: Any) -> Any:
+    """DuckDB's DECIMAL as a float: charts and tables show numbers, not Decimal strings."""
+    return float(value) if isinstance(value, Decimal) else value
+
+
 def table(caption: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], note: str | None = None) -> Table:
-    return Table(caption, tuple(columns), tuple(tuple(r) for r in rows), note)
+    return Table(caption, tuple(columns), tuple(tuple(_plain(v) for v in r) for r in rows), note)
 
 
 @dataclass(frozen=True)
