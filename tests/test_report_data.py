@@ -269,6 +269,8 @@ def test_leakage_without_the_evidence_relation_names_the_candidate_file(tmp_path
     db = build_plan_db(tmp_path / "l.duckdb", 2, 3)
     with duckdb.connect(str(db), read_only=True) as con:
         leak = evidence.leakage(con)
+        stability = sections.evidence_section(con).figures[1]  # no stability metrics: a table and a note, no chart
+    assert stability.chart is None and stability.note == sections.NO_STABILITY
     assert leak.source == "routing_candidates.source_file"
     assert [r["symbols SAFE"] for r in leak.per_target.records()] == [3, 3]
 

@@ -133,3 +133,10 @@ def test_a_large_plan_is_aggregated_and_sampled_and_says_so(tmp_path: Path) -> N
     points = [v for v in specs["scores"]["datasets"]["data"] if v["kind"] == "point"]
     assert len(points) <= STRIP_MAX_POINTS and "showing" in page and "of 100,040 scored lane decisions" in page
     assert result.size < 6_000_000
+
+
+def test_the_report_package_says_what_it_reads_and_writes() -> None:
+    import trainplan.report
+
+    doc = (trainplan.report.__doc__ or "").lower()
+    assert "reads" in doc and "writes" in doc and len(doc.strip().splitlines()) <= 4

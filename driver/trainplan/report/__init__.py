@@ -1,5 +1,5 @@
 """The plan report: one self-contained HTML page (charts, their numbers as tables, scripts and data inline).
 
-Reads the database's public relations (routing_decisions, routing_candidates, training_jobs, routing_policy,
-rejected_inputs), the plan's metadata and optionally a previous plan; writes one HTML file (`report.html`).
+Reads the database's public relations (and int_leakage__evidence when present), the plan's metadata, optionally a
+previous plan and the job ledger's relations; writes one HTML file (`report.html`).
 """

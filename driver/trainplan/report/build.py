@@ -11,15 +11,6 @@ from pathlib import Path
 from trainplan.config.settings import last_refresh
 from trainplan.plan.files import TRAINING_PLAN
 from trainplan.report.header import header
-from trainplan.report.page import chart_specs, render_page
-from trainplan.report.sections import (
-    changes_section,
-    evidence_section,
-    lanes_section,
-    rejects_section,
-    routes_section,
-    training_section,
-)
 from trainplan.report.sources import ReportInputError, plan_files, plan_metadata
 from trainplan.report.training import LedgerRelations
 from trainplan.warehouse.database import read_only
@@ -61,6 +52,17 @@ def write_report(
     ledger: LedgerRelations | None = None,
 ) -> ReportResult:
     """Write the report of `plan` built from the relations of `db` (and what changed since `previous`)."""
+    # the charts' modules import Altair (0.15 s): only a report pays for it, not every command that imports this one
+    from trainplan.report.page import chart_specs, render_page
+    from trainplan.report.sections import (
+        changes_section,
+        evidence_section,
+        lanes_section,
+        rejects_section,
+        routes_section,
+        training_section,
+    )
+
     files = plan_files(plan)
     metadata = plan_metadata(files.master)
     previous_id = plan_metadata(plan_files(previous).master).get("plan_id") if previous is not None else None

@@ -167,7 +167,7 @@ def score_strip(points: Table, thresholds: Table, caps: Table, note: str | None)
         )
     )
     layers = (ticks, cuts, dots) if caps.rows else (ticks, dots)
-    layered = alt.layer(*layers).properties(width=WIDTH // 2 - 20, height=alt.Step(step))
+    layered = alt.layer(*layers).properties(width=420, height=alt.Step(step))
     text = (
         f"Score against the threshold it was held to (black tick), per lane; outlined: within ±{NEAR_BOUNDARY} of it; "
         "red tick: the experimental cap's best cut score"

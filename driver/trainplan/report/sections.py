@@ -14,6 +14,7 @@ from trainplan.report.tables import Figure, Section
 from trainplan.report.training import LedgerRelations, training_tables
 
 NO_TRAINING = "No training runs yet: this plan's job ledger has no records."
+NO_STABILITY = "No scope has a mean Jaccard and Kendall tau (too few snapshots, or none): nothing to draw."
 
 
 def routes_section(con: duckdb.DuckDBPyConnection) -> Section:
@@ -80,8 +81,8 @@ def evidence_section(con: duckdb.DuckDBPyConnection) -> Section:
                 "stability",
                 "Stability per scope",
                 (scatter.table, bands),
-                charts.stability_scatter(scatter.table, bands, scatter.binned, scatter.note),
-                scatter.note,
+                charts.stability_scatter(scatter.table, bands, scatter.binned, scatter.note) if scatter.total else None,
+                scatter.note if scatter.total else NO_STABILITY,
             ),
             Figure(
                 "leakage",
