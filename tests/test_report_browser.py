@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from playwright.sync_api import Request, Route, sync_playwright
+from playwright.sync_api import Page, Request, Route, sync_playwright
 from trainplan.report.build import ReportResult, write_report
 
 from tests.conftest import Built
@@ -85,9 +85,30 @@ def open_in_chromium(report: ReportResult, workdir: Path) -> dict:
                 })"""
             )
             page.screenshot(path=str(shot), full_page=True)
+            counts["filter"] = _try_a_filter(page)
         finally:
             context.close()
     return {"errors": errors, "remote": remote, "shot": shot, **counts}
+
+
+def _try_a_filter(page: Page) -> tuple[int, int, int] | None:
+    """Type the first cell of a long table into its filter box: (rows, rows left visible, visible rows holding it)."""
+    box = page.query_selector("input.filter")
+    if box is None:
+        return None
+    key = box.get_attribute("data-table")
+    word = page.eval_on_selector(f"#{key} tbody tr td", "td => td.textContent")
+    page.eval_on_selector(f"#{key}", "t => t.closest('details').open = true")
+    box.fill(word)
+    return page.eval_on_selector(
+        f"#{key}",
+        """(t, word) => {
+            const rows = Array.from(t.tBodies[0].rows);
+            const shown = rows.filter(r => !r.hidden);
+            return [rows.length, shown.length, shown.filter(r => r.textContent.toLowerCase().includes(word.toLowerCase())).length];
+        }""",
+        word,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +134,8 @@ def test_the_sample_report_renders_every_chart_offline(full_report: ReportResult
     assert seen["charts"] == seen["rendered"] == seen["roots"] == full_report.charts and seen["failed"] == 0
     assert seen["empty"] == []
     assert seen["tables"] >= full_report.charts
+    rows, shown, matching = seen["filter"]
+    assert 0 < shown == matching < rows  # the filter box keeps exactly the rows holding the word
     width, height = _png_size(seen["shot"])
     assert width == 1400 and height > 3000
     print(f"screenshot: {seen['shot']}")
