@@ -141,7 +141,8 @@ def score_strip(points: Table, thresholds: Table, caps: Table, note: str | None)
     n_targets = len(set(thresholds.column("target")) | set(points.column("target"))) or 1
     step = _row_step(n_targets)
     base = alt.Chart().encode(
-        y=alt.Y("target:N", sort=None, title=None), x=alt.X("score:Q", title="score", scale=alt.Scale(zero=False))
+        y=alt.Y("target:N", sort=None, title=None),
+        x=alt.X("score:Q", title="score", scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=6, labelOverlap=True)),
     )
     ticks = (
         base.transform_filter(alt.datum.kind == "threshold")
