@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
+# Debian's Chromium: the browser the report's test opens its page in (installed by `make test` when missing).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PY_DIRS := driver tests examples $(wildcard bench)
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -24,8 +27,12 @@ $(STAMP): pyproject.toml requirements.lock
 demo: $(STAMP)
 	$(BIN)/trainplan demo
 
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
 ## Lint, then the whole test suite.
-test: $(STAMP) lint
+test: $(STAMP) $(CHROMIUM) lint
 	$(BIN)/pytest -q
 
 ## ruff on Python, sqlfluff (duckdb dialect) on the dbt models.

@@ -13,6 +13,7 @@ from trainplan.cli.refresh import demo, export_cmd, refresh_cmd
 from trainplan.cli.samples import sample
 from trainplan.cli.inspect import diff_cmd, explain_cmd, sql_cmd, summary_cmd, validate_cmd
 from trainplan.cli.train import runs_cmd, train_cmd
+from trainplan.cli.report import report_cmd
 
 # isort: on
 
@@ -28,6 +29,7 @@ COMMANDS = (
     sql_cmd,
     train_cmd,
     runs_cmd,
+    report_cmd,
 )
 
 

@@ -13,6 +13,7 @@ from trainplan.cli.options import DbOption, PolicyOption, WaitOption
 from trainplan.config.settings import Settings, make_settings
 from trainplan.export.refresh import demo_settings, export_from_database, refresh
 from trainplan.inspect.summary import print_rejects, print_summary
+from trainplan.report.build import write_report
 from trainplan.warehouse.database import read_only
 
 
@@ -53,11 +54,12 @@ def refresh_cmd(
 
 @app.command()
 def demo() -> None:
-    """Refresh on the bundled sample run into .trainplan/demo and print the summary."""
+    """Refresh on the bundled sample run into .trainplan/demo, print the summary and write its report."""
     console = make_console()
     settings = demo_settings()
     console.print(f"sample run: {settings.run_dir}")
     _refresh_and_report(console, settings)
+    console.print(f"report: {write_report(settings.plan_root, settings.db_path).path}")
 
 
 @app.command(name="export")
