@@ -18,6 +18,8 @@ from typer.core import TyperGroup
 
 from trainplan.errors import TrainplanError
 
+PIPED_WIDTH = 200  # tables printed to a pipe or file (rich would otherwise squeeze them into 80 columns)
+
 
 def _silence_stdout() -> None:
     with contextlib.suppress(OSError, ValueError):  # stdout may not be a file descriptor (tests)
@@ -35,7 +37,9 @@ def make_console(*, stderr: bool = False) -> Console:
     """A console for the commands' output: on a terminal it wraps to the window; piped or redirected, lines are
     never wrapped, so printed paths can be copied and parsed."""
     stream = sys.stderr if stderr else sys.stdout
-    return _Console(stderr=stderr, soft_wrap=not stream.isatty())
+    terminal = stream.isatty()
+    width = None if terminal or os.environ.get("COLUMNS") else PIPED_WIDTH
+    return _Console(stderr=stderr, soft_wrap=not terminal, width=width)
 
 
 class _ErrorBoundary(TyperGroup):

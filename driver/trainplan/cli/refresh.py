@@ -10,11 +10,15 @@ from rich.console import Console
 
 from trainplan.cli.app import app, make_console
 from trainplan.cli.options import DbOption, PolicyOption, WaitOption
+from trainplan.cli.report import ledger_relations
 from trainplan.config.settings import Settings, make_settings
 from trainplan.export.refresh import demo_settings, export_from_database, refresh
 from trainplan.inspect.summary import print_rejects, print_summary
 from trainplan.report.build import write_report
+from trainplan.train.run import TrainOptions, run_training
 from trainplan.warehouse.database import read_only
+
+EXAMPLE_TRAINER = Path("examples/trainers/gbm_trainer.py")
 
 
 def _refresh_and_report(console: Console, settings: Settings, strict: bool = False, wait: float = 0.0) -> None:
@@ -54,12 +58,24 @@ def refresh_cmd(
 
 @app.command()
 def demo() -> None:
-    """Refresh on the bundled sample run into .trainplan/demo, print the summary and write its report."""
+    """Refresh the bundled sample run into .trainplan/demo, train its jobs with the example trainer, write the report."""
     console = make_console()
     settings = demo_settings()
     console.print(f"sample run: {settings.run_dir}")
     _refresh_and_report(console, settings)
-    console.print(f"report: {write_report(settings.plan_root, settings.db_path).path}")
+    trainer = settings.project / EXAMPLE_TRAINER
+    exit_code = 0
+    if trainer.is_file():
+        console.print(f"training the plan's jobs with the example trainer {EXAMPLE_TRAINER}")
+        options = TrainOptions(
+            plan=settings.plan_root, trainer=f"{trainer}:train", db=settings.db_path, cwd=settings.project
+        )
+        exit_code = run_training(options, console).exit_code
+    else:
+        console.print(f"training skipped: the example trainer ({EXAMPLE_TRAINER}) comes with a trainplan checkout")
+    report = write_report(settings.plan_root, settings.db_path, ledger=ledger_relations(settings.plan_root))
+    console.print(f"report: {report.path}")
+    raise typer.Exit(code=exit_code)
 
 
 @app.command(name="export")

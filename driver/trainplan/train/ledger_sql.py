@@ -162,3 +162,22 @@ def ledger_views(ledger_dir: Path | None) -> list[str]:
             left join ends using (run_id)
             left join jobs using (run_id)""",
     ]
+
+
+def ledger_report_sql(plan_id: str) -> tuple[str, str, str]:
+    """(progress, durations, metrics) queries over the ledger views for the report's training section, for the
+    latest run of the plan `plan_id`: jobs per route and status; the seconds of each finished attempt; and each
+    job's numeric metrics, flattened from the trainer's JSON (a metric is a top-level number or a leaf whose key
+    ends in `score`, named by its JSON path)."""
+    latest = f"""(select run_id from training_attempts where plan_id = {_literal(plan_id)}
+                  order by started_at desc nulls last limit 1)"""
+    progress = f"""select route, status, count(*) as jobs from training_job_status
+                   where run_id = {latest} group by route, status order by route, status"""
+    durations = f"""select training_type, status, duration_s as seconds from training_attempts
+                    where run_id = {latest} and status != 'running' and duration_s is not null"""
+    metrics = f"""select s.training_type, ltrim(t.fullkey, '$.') as metric, t.value::double as value
+                  from training_job_status as s, json_tree(s.metrics) as t
+                  where s.run_id = {latest} and s.status = 'succeeded'
+                    and t.type in ('DOUBLE', 'BIGINT', 'UBIGINT')
+                    and (t.fullkey = '$.' || t.key or t.key like '%score')"""
+    return progress, durations, metrics
