@@ -161,3 +161,12 @@ def test_export_command(sample_built: Built, tmp_path: Path) -> None:
     plan = json.loads((tmp_path / "globals/training_plan/master_training_plan.json").read_text())
     assert plan["metadata"]["plan_id"] in out
     assert plan["jobs"] == json.loads(sample_built.master_plan.read_text())["jobs"]
+
+
+def test_explain_reads_the_stored_rule_order(sample_built: Built) -> None:
+    """A STRONG lane: the STRONG rule holds and the later rules are never reached (as dbt's lane_rule says)."""
+    code, out = _run("explain", "fwd_ret_5m", "AAPL", "--db", str(sample_built.db_path))
+    assert code == 0
+    strong = next(line for line in out.splitlines() if "STRONG: score" in line)
+    weak = next(line for line in out.splitlines() if "WEAK_BUT_OK: score" in line)
+    assert "holds" in strong and "not reached" in weak

@@ -89,14 +89,14 @@ def test_an_added_input_file_refuses(own_build: Built, tmp_path: Path) -> None:
 
 
 def test_a_changed_database_refuses_naming_plan_id(own_build: Built, tmp_path: Path) -> None:
-    db = tmp_path / own_build.db_path.name  # the views name their catalog after the file
+    db = tmp_path / own_build.db_path.name
     shutil.copy(own_build.db_path, db)
     manifest = make_settings(db_path=own_build.db_path).dbt_work_dir / "target" / "manifest.json"
     copy = make_settings(db_path=db).dbt_work_dir / "target" / "manifest.json"
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(manifest, copy)
     with duckdb.connect(str(db)) as con:
-        con.execute("update routing_candidates set sample_size = 0 where symbol = 'AAPL'")
+        con.execute("update int_candidates__routing_candidates set sample_size = 0 where symbol = 'AAPL'")
     code, out = cli(
         "train",
         "--plan",

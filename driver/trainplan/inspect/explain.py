@@ -70,60 +70,60 @@ def _holds(ok: bool | None) -> str:
     return "—" if ok is None else ("[green]holds[/]" if ok else "[red]fails[/]")
 
 
-def _ge(a: Any, b: Any) -> bool | None:
-    return None if a is None or b is None else a >= b
+# The lane's rules in evaluation order (int_routing__lane_signals, CTE `evaluated`): the first rule that holds
+# decides `lane_rule`. Hard blocks are read from the stored `fails_*` columns; the score rules from `lane_rule`.
+HARD_BLOCKS = (
+    ("sample_size_below_min", "fails_sample_size"),
+    ("leakage_blocked", "fails_leakage"),
+    ("too_few_successful_families", "fails_families"),
+)
+SCORE_RULES = ("strong", "weak_but_ok", "experimental")
+
+
+def _score_rule_state(lane: dict[str, Any], rule: str) -> bool | None:
+    """Whether a score rule decided the lane (True), was evaluated and did not (False), or was never reached (None)."""
+    decided = lane.get("lane_rule")
+    order = [name for name, _ in HARD_BLOCKS] + ["no_score", *SCORE_RULES]
+    if decided not in order:  # below_thresholds / stability_not_allowed: every score rule was evaluated and failed
+        return False
+    return True if decided == rule else (False if order.index(decided) > order.index(rule) else None)
 
 
 def _checks(lane: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
-    """(rule, value, threshold, margin, holds) in the order the lane's rules are evaluated."""
+    """(rule, value, threshold, margin, holds) in the order the lane's rules are evaluated, as dbt stored them."""
     score, stab = lane.get("score"), lane.get("stability")
     allow, exp_allow = lane.get("stability_allowlist") or [], lane.get("experimental_allowed_stabilities") or []
 
     def margin(thr: Any) -> str:
         return _fmt(None if score is None or thr is None else score - thr)
 
-    leak_blocks = bool(lane.get("block_on_leakage")) and lane.get("leakage_status") == "BLOCKED"
+    def passed(column: str) -> bool | None:
+        value = lane.get(column)
+        return None if value is None else not value
+
     rows = [
-        _minimum("sample_size ≥ minimum", lane.get("sample_size"), lane.get("min_sample_size")),
-        (
-            "leakage not BLOCKED",
-            f"{_fmt(lane.get('leakage_status'))} ({_fmt(lane.get('leakage_reason'))})",
-            f"block_on_leakage={_fmt(lane.get('block_on_leakage'))}",
-            "",
-            _holds(not leak_blocks),
-        ),
-        _minimum(
-            "successful families ≥ minimum",
-            lane.get("n_successful_families"),
-            lane.get("require_min_successful_families"),
-        ),
-    ]
+        ("sample_size ≥ minimum", _fmt(lane.get("sample_size")), _fmt(lane.get("min_sample_size")), "",
+         _holds(passed("fails_sample_size"))),
+        ("leakage not BLOCKED", f"{_fmt(lane.get('leakage_status'))} ({_fmt(lane.get('leakage_reason'))})",
+         f"block_on_leakage={_fmt(lane.get('block_on_leakage'))}", "", _holds(passed("fails_leakage"))),
+        ("successful families ≥ minimum", _fmt(lane.get("n_successful_families")),
+         _fmt(lane.get("require_min_successful_families")), "", _holds(passed("fails_families"))),
+    ]  # fmt: skip
     lane_on = bool(lane.get("enable_experimental_lane"))
-    for label, thr, allowed, enabled in (
-        ("STRONG: score ≥ strong, stability allowed", lane.get("strong_threshold"), allow, True),
-        ("WEAK_BUT_OK: score ≥ min, stability allowed", lane.get("min_threshold"), allow, True),
+    for rule, label, thr, allowed in (
+        ("strong", "STRONG: score ≥ strong, stability allowed", lane.get("strong_threshold"), allow),
+        ("weak_but_ok", "WEAK_BUT_OK: score ≥ min, stability allowed", lane.get("min_threshold"), allow),
         (
+            "experimental",
             f"EXPERIMENTAL: lane {'on' if lane_on else 'off'}, score ≥ experimental, stability allowed",
             lane.get("experimental_threshold"),
             exp_allow,
-            lane_on,
         ),
     ):
-        passes = _ge(score, thr)
-        rows.append(
-            (
-                label,
-                f"{_fmt(score)} / {_fmt(stab)}",
-                f"{_fmt(thr)} / {_fmt(allowed)}",
-                margin(thr),
-                _holds(None if passes is None else enabled and passes and stab in allowed),
-            )
-        )
+        state = _score_rule_state(lane, rule) if "lane_rule" in lane else None
+        shown = "[dim]not reached[/]" if state is None and "lane_rule" in lane else _holds(state)
+        rows.append((label, f"{_fmt(score)} / {_fmt(stab)}", f"{_fmt(thr)} / {_fmt(allowed)}", margin(thr), shown))
     return rows
-
-
-def _minimum(label: str, value: Any, minimum: Any) -> tuple[str, str, str, str, str]:
-    return (label, _fmt(value), _fmt(minimum), "", _holds(_ge(value, minimum)))
 
 
 def print_explanation(ex: Explanation, console: Console) -> None:
