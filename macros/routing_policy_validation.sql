@@ -67,6 +67,8 @@
     {% elif t == 'int' or t == 'number' %}
         {% if value is boolean or value is not number or (t == 'int' and value is not integer) %}
             {% do errors.append(bad) %}
+        {% elif value != value or value > 1.7976931348623157e308 or value < -1.7976931348623157e308 %}
+            {% do errors.append("key '" ~ path ~ "': expected a finite number, got " ~ policy_repr(value)) %}
         {% elif (spec.get('min') is not none and value < spec['min']) or (spec.get('max') is not none and value > spec['max']) %}
             {% do errors.append(bad) %}
         {% endif %}

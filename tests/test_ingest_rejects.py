@@ -14,6 +14,7 @@ from trainplan.config.settings import SettingsError, make_settings
 from trainplan.export.refresh import refresh
 from trainplan.samples.broken import BROKEN_CANDIDATE_ROWS, BROKEN_CASES, BROKEN_OPTIONS, generate_broken_run
 from trainplan.samples.sample import SampleOptions, generate_sample
+from trainplan.warehouse.dbt_runner import building_path
 
 from tests.conftest import REPO, Built, build
 from tests.foxml_files import built_candidates, intended_candidates
@@ -109,7 +110,7 @@ def test_strict_fails_listing_rejects_and_keeps_the_previous_plan(broken_built: 
     assert "cohort=sy_broken_nan/metrics.json: key auc is NaN" in proc.stderr
     assert broken_built.master_plan.read_bytes() == plan_before
     assert broken_built.db_path.stat().st_mtime_ns == db_before
-    assert not broken_built.db_path.with_name(broken_built.db_path.name + ".building").exists()
+    assert not building_path(broken_built.db_path).exists()
 
 
 def test_non_strict_refresh_prints_the_reject_count(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from trainplan.warehouse.dbt_runner import building_path
 
 from tests.conftest import SAMPLE_RUN, Built
 
@@ -195,7 +196,7 @@ def test_a_refresh_killed_between_database_and_plan_is_repaired(sample_built: Bu
     assert after["metadata"]["plan_id"] != before
     assert not any(j["target"] == "fwd_ret_5m" for j in after["jobs"])
     assert not db.with_name(db.name + ".refresh-journal.json").exists()
-    assert not db.with_name(db.name + ".building").exists()
+    assert not building_path(db).exists()
 
 
 def test_the_dbt_child_dies_with_its_parent(tmp_path: Path) -> None:

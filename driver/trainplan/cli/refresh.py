@@ -23,6 +23,10 @@ EXAMPLE_TRAINER = Path("examples/trainers/gbm_trainer.py")
 
 def _refresh_and_report(console: Console, settings: Settings, strict: bool = False, wait: float = 0.0) -> None:
     result = refresh(settings, strict=strict, wait=wait)
+    errors = make_console(stderr=True)
+    for warning in result.warnings:
+        errors.print("[yellow]warning:[/] ", end="")
+        errors.print(warning, soft_wrap=True, markup=False, highlight=False)
     if result.recovered:
         console.print(f"note: {result.recovered}")
     with read_only(result.db_path) as con:

@@ -1,6 +1,6 @@
 """refresh = check the inputs, dbt build into a fresh database, export the plan from it, then swap both in.
 
-The database and the plan are one unit. A refresh builds `<db>.building`, exports its plan into a staged
+The database and the plan are one unit. A refresh builds a fresh database file beside `<db>` (`building_path`), exports its plan into a staged
 `globals/.plan-<token>/` (not yet published), writes a journal naming both, replaces the database, publishes the
 plan and removes the journal. A refresh killed before the database swap leaves the previous database and plan; one
 killed after it leaves the journal, and the next refresh or export on that database finishes the publication
@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainplan.config.policy import load_policy_document
+from trainplan.config.policy_check import check_policy_file
 from trainplan.config.run_dir import check_run_dir
 from trainplan.config.settings import Settings, SettingsError, make_settings, record_last_refresh
+from trainplan.errors import storage_errors
 from trainplan.export.export import PLAN_FOLDERS, ExportResult, export_plan
 from trainplan.export.store import publish
 from trainplan.locking import exclusive_all
@@ -41,6 +43,7 @@ class RefreshResult:
     n_rejects: int
     plan_id: str
     recovered: str | None  # what was repaired of an earlier, interrupted refresh
+    warnings: tuple[str, ...] = ()  # the policy's threshold orderings that leave a state unreachable
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,12 @@ def recover(db_path: Path) -> str | None:
 def refresh(settings: Settings, strict: bool = False, wait: float = 0.0) -> RefreshResult:
     """Build and export. With `strict`, any rejected input fails the refresh and keeps the previous plan."""
     check_inputs(settings)
+    warnings = tuple(check_policy_file(settings.policy_path))
+    with storage_errors("refreshing", "the previous plan is unchanged", settings.plan_root / GLOBALS):
+        return _refresh(settings, strict, wait, warnings)
+
+
+def _refresh(settings: Settings, strict: bool, wait: float, warnings: tuple[str, ...]) -> RefreshResult:
     with exclusive_all(writer_locks(settings, database=True), wait):
         recovered = recover(settings.db_path)
         building = build_database(settings).db_path
@@ -141,6 +150,7 @@ def refresh(settings: Settings, strict: bool = False, wait: float = 0.0) -> Refr
         n_rejects=n_rejects,
         plan_id=exported.plan_id,
         recovered=recovered,
+        warnings=warnings,
     )
 
 
@@ -159,7 +169,10 @@ def _swap_in(settings: Settings, building: Path, exported: ExportResult) -> None
 def export_from_database(settings: Settings, policy_path: Path | None, wait: float = 0.0) -> ExportOutcome:
     """`trainplan export`: the plan from the current database, published under the database's and plan root's
     locks, after repairing an interrupted refresh of that database."""
-    with exclusive_all(writer_locks(settings, database=True), wait):
+    with (
+        storage_errors("exporting", "the previous plan is unchanged", settings.plan_root / GLOBALS),
+        exclusive_all(writer_locks(settings, database=True), wait),
+    ):
         recovered = recover(settings.db_path)
         with read_only(settings.db_path) as con:
             result = export_plan(con, plan_root=settings.plan_root, project=settings.project, policy_path=policy_path)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -16,9 +19,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from trainplan.config.settings import Settings
 from trainplan.errors import TrainplanError
+
+RUN_RESULTS = "run_results.json"
 
 
 class DbtBuildError(TrainplanError):
@@ -74,13 +80,63 @@ def dbt_paths(project: Path, work: Path) -> list[str]:
     ]
 
 
-def _error_lines(log: str) -> str:
-    keep = [
-        line
-        for line in log.splitlines()
-        if any(k in line for k in ("Error", "error", "ERROR", "Failure", "FAIL ", "fail"))
-    ]
-    return "\n".join(keep[-40:]) or log[-4000:]
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_LOG_TIME = re.compile(r"^\d\d:\d\d:\d\d\s+")
+_ERROR_HEADER = re.compile(r"^[A-Za-z ]*(Error|Failure) in \w+ \S+ \(.*\)$")
+MAX_REASONS = 12
+FAILED_STATUSES = ("error", "fail", "runtime error")
+
+
+def _clean(line: str) -> str:
+    return _LOG_TIME.sub("", _ANSI.sub("", line)).strip()
+
+
+def _result_reasons(results: list[dict[str, Any]]) -> list[str]:
+    """One line per distinct failure reason of dbt's run results: dbt's own message, and the node that failed."""
+    nodes: dict[str, list[str]] = {}
+    for result in results:
+        if str(result.get("status")) not in FAILED_STATUSES:
+            continue
+        parts = str(result.get("unique_id") or "").split(".")
+        node = f"{parts[0]} {parts[2]}" if len(parts) > 2 else "dbt"
+        lines = [_clean(line) for line in str(result.get("message") or "").splitlines()]
+        body = [line for line in lines if line and not _ERROR_HEADER.match(line) and not line.startswith(">")]
+        body = body or ["failed (no message)"]
+        if result.get("status") == "fail":
+            body = [f"failed: {' '.join(body)}"]
+        for line in body:
+            nodes.setdefault(line, []).append(node)
+    out = []
+    for line, where in nodes.items():
+        also = f" (and {len(where) - 1} more)" if len(where) > 1 else ""
+        out.append(line if line.startswith("routing policy error") else f"{where[0]}{also}: {line}")
+    return out
+
+
+def _log_reasons(log: str) -> list[str]:
+    """dbt's error lines from its console output (when it wrote no run results, e.g. a project that does not parse)."""
+    lines = [_clean(line) for line in log.splitlines()]
+    keep = [line for line in lines if line and any(k in line for k in ("Error", "error", "ERROR", "Failure"))]
+    out: list[str] = []
+    for line in keep:
+        if line not in out and not line.startswith("Completed with"):
+            out.append(line)
+    return out or [line for line in lines if line][-5:]
+
+
+def failure_message(returncode: int, work: Path, log: str) -> str:
+    """Why dbt build failed, in dbt's own words: one line when there is one reason, else one line per reason."""
+    try:
+        doc = json.loads((work / "target" / RUN_RESULTS).read_text(encoding="utf-8"))
+        reasons = _result_reasons(list(doc.get("results") or []))
+    except (OSError, ValueError, AttributeError, TypeError):
+        reasons = []
+    reasons = reasons or _log_reasons(log)
+    more = f" (and {len(reasons) - MAX_REASONS} more)" if len(reasons) > MAX_REASONS else ""
+    head = f"dbt build failed (exit {returncode}; the previous plan is unchanged; dbt's log: {work / 'logs'})"
+    if len(reasons) == 1:
+        return f"{head}: {reasons[0]}"
+    return "\n".join([f"{head}{more}:", *reasons[:MAX_REASONS]])
 
 
 def _die_with_parent() -> None:
@@ -92,8 +148,12 @@ def _die_with_parent() -> None:
 
 
 def building_path(db_path: Path) -> Path:
-    """Where a build writes before its database replaces the current one."""
-    return db_path.with_name(db_path.name + ".building")
+    """Where a build writes before its database replaces the current one: `trainplan_building_<hash>.duckdb` beside
+    it. The name never comes from the user's file name: dbt-duckdb names its catalog after the name's first
+    dot-separated part, and DuckDB renames a reserved one (`temp.duckdb` is catalog `temp_db` to DuckDB, `temp` to
+    dbt), so `--db temp.duckdb` would fail."""
+    key = hashlib.sha256(db_path.name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return db_path.with_name(f"trainplan_building_{key}.duckdb")
 
 
 def remove_database(path: Path) -> None:
@@ -107,7 +167,7 @@ def build_database(
     *,
     unit_tests: bool = False,
 ) -> DbtResult:
-    """dbt build into a fresh `<db>.building` file (the current database is untouched); returns that file.
+    """dbt build into a fresh `building_path(db)` file (the current database is untouched); returns that file.
 
     dbt unit tests check the SQL, not the run's inputs, so a refresh skips them unless `unit_tests` is set
     (plain `dbt build` and the test suite run them). The dbt child dies with this process.
@@ -116,6 +176,7 @@ def build_database(
     building = building_path(settings.db_path)
     remove_database(building)
     work = settings.dbt_work_dir
+    (work / "target" / RUN_RESULTS).unlink(missing_ok=True)  # a failure must not be explained by an older run
     cmd = [
         dbt_executable(),
         "build",
@@ -135,9 +196,7 @@ def build_database(
     log = proc.stdout + proc.stderr
     if proc.returncode != 0:
         remove_database(building)
-        raise DbtBuildError(
-            f"dbt build failed (exit {proc.returncode}); the previous plan is unchanged.\n{_error_lines(log)}"
-        )
+        raise DbtBuildError(failure_message(proc.returncode, work, log))
     return DbtResult(db_path=building, log=log)
 
 
