@@ -119,7 +119,7 @@ def _log_reasons(log: str) -> list[str]:
     keep = [line for line in lines if line and any(k in line for k in ("Error", "error", "ERROR", "Failure"))]
     out: list[str] = []
     for line in keep:
-        if line not in out and not line.startswith("Completed with"):
+        if line not in out and not line.startswith("Completed with") and not line.endswith(":"):
             out.append(line)
     return out or [line for line in lines if line][-5:]
 
