@@ -16,7 +16,12 @@ scheduler goes on (the `running` record before the attempt is submitted, the end
 another job). That survives a SIGKILL of `train` (the data is in the kernel), not a power loss: `--fsync` adds
 an fsync per record for that. A line torn anyway (power loss, full disk) is skipped by every reader; the next
 writer of that file ends it with a newline and a `#` marker line (invalid JSON in any parser state, so a
-reader that resumes after the torn line never swallows the next record) and reports the repair.
+reader that resumes after the torn line never swallows the next record) and reports the repair; `read_run`
+counts torn lines (`RunLog.torn`) and `trainplan runs` reports them.
+
+A full disk (or a read-only or forbidden file system) while a record is written stops the run with one line
+(`LedgerWriteError`, exit 2): the attempts in flight are killed, the records written so far stay readable (a
+partly written one is a torn line), and `--resume` runs what did not succeed once there is space again.
 """
 
 from __future__ import annotations
@@ -29,9 +34,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from trainplan.errors import TrainplanError
+from trainplan.errors import STORAGE_ERRNOS, TrainplanError
 from trainplan.plan.files import GLOBALS
 from trainplan.plan.model import Job
 from trainplan.plan.names import encode_name
@@ -55,6 +60,10 @@ _RUN_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
 
 class LedgerError(TrainplanError):
     """A ledger or run that cannot be used as asked (unknown run, bad run id)."""
+
+
+class LedgerWriteError(TrainplanError):
+    """A record could not be written (full disk, read-only or forbidden file system): the run stops."""
 
 
 def default_ledger_dir(globals_dir: Path) -> Path:
@@ -120,12 +129,26 @@ class LedgerWriter:
     """Appends whole records to one run file; see the module docstring for the ordering and durability rules."""
 
     def __init__(self, path: Path, next_seq: int = 1, fsync: bool = False) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.fsync = fsync
         self.seq = next_seq - 1
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.fd = -1
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as err:
+            self._raise_write_error(err)
         self.repair = self._end_torn_line()
+
+    def _raise_write_error(self, err: OSError) -> NoReturn:
+        if err.errno not in STORAGE_ERRNOS:
+            raise err
+        run_id = self.path.name.removesuffix(RUN_SUFFIX)
+        raise LedgerWriteError(
+            f"ledger {self.path}: cannot write a record ({err.strerror or err}); the run stopped and its attempts "
+            "in flight were killed; the records written so far are kept; expected a writable ledger folder with "
+            f"free space: free some and resume with `trainplan train --resume --run {run_id}`"
+        ) from err
 
     def _end_torn_line(self) -> Repair | None:
         size = os.fstat(self.fd).st_size
@@ -142,11 +165,14 @@ class LedgerWriter:
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
-        if self.fsync:
-            os.fsync(self.fd)
+        try:
+            while view:
+                written = os.write(self.fd, view)
+                view = view[written:]
+            if self.fsync:
+                os.fsync(self.fd)
+        except OSError as err:
+            self._raise_write_error(err)
 
     def append(self, record: dict[str, Any]) -> None:
         self.seq += 1
@@ -211,18 +237,20 @@ def attempt_record(
 # --- reading -------------------------------------------------------------------------------------------------
 
 
-def read_records(path: Path) -> Iterator[dict[str, Any]]:
-    """The records of a run file, skipping torn lines and `#` markers."""
+def read_records(path: Path, torn: list[int] | None = None) -> Iterator[dict[str, Any]]:
+    """The records of a run file, skipping `#` markers and torn lines (their line numbers go to `torn`)."""
     with path.open("rb") as handle:
-        for line in handle:
-            if not line.startswith(b"{") or not line.endswith(b"\n"):
+        for number, line in enumerate(handle, 1):
+            if line.startswith(b"#"):
                 continue
             try:
-                record = json.loads(line)
+                record = json.loads(line) if line.endswith(b"\n") else None
             except ValueError:
-                continue
+                record = None
             if isinstance(record, dict):
                 yield record
+            elif line.strip() and torn is not None:
+                torn.append(number)
 
 
 @dataclass
@@ -235,6 +263,7 @@ class RunLog:
     ends: list[dict[str, Any]] = field(default_factory=list)
     attempts: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     last_seq: int = 0
+    torn: list[int] = field(default_factory=list)  # line numbers of torn records (skipped)
 
     @property
     def plan_id(self) -> str | None:
@@ -258,7 +287,7 @@ class RunLog:
 
 def read_run(path: Path) -> RunLog:
     log = RunLog(run_id=path.name.removesuffix(RUN_SUFFIX), path=path)
-    for record in read_records(path):
+    for record in read_records(path, log.torn):
         kind = record.get("record")
         log.last_seq = max(log.last_seq, int(record.get("seq") or 0))
         if kind == "attempt":

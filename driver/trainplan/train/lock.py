@@ -12,13 +12,16 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shlex
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainplan.errors import TrainplanError
+from trainplan.errors import TrainplanError, storage_errors
 
 LOCK_FILE = ".lock"
+MAX_COMMAND = 300
 
 
 class LedgerBusy(TrainplanError):
@@ -31,16 +34,26 @@ class Holder:
     pid: int
     host: str
     since: str
+    command: str = ""  # the holder's command line, as far as MAX_COMMAND characters
 
     def describe(self) -> str:
-        return f"run {self.run_id} (pid {self.pid} on host {self.host}, since {self.since})"
+        command = f", command `{self.command}`" if self.command else ""
+        return f"run {self.run_id} (pid {self.pid} on host {self.host}{command}, since {self.since})"
+
+
+def this_command() -> str:
+    """This process's command line, shortened to MAX_COMMAND characters."""
+    text = shlex.join(sys.argv)
+    return text if len(text) <= MAX_COMMAND else text[: MAX_COMMAND - 3] + "..."
 
 
 def _read_holder(fd: int) -> Holder | None:
     for _ in range(5):  # the holder may be rewriting it this instant
         try:
             doc = json.loads(os.pread(fd, 4096, 0).decode("utf-8"))
-            return Holder(str(doc["run_id"]), int(doc["pid"]), str(doc["host"]), str(doc["since"]))
+            return Holder(
+                str(doc["run_id"]), int(doc["pid"]), str(doc["host"]), str(doc["since"]), str(doc.get("command", ""))
+            )
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             time.sleep(0.05)
     return None
@@ -50,9 +63,10 @@ class LedgerLock:
     """Held for the life of a run; `release()` (or process death) frees it."""
 
     def __init__(self, ledger_dir: Path, holder: Holder) -> None:
-        ledger_dir.mkdir(parents=True, exist_ok=True)
         self.path = ledger_dir / LOCK_FILE
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        with storage_errors("locking the training ledger", folder=ledger_dir):
+            ledger_dir.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -64,8 +78,13 @@ class LedgerLock:
                 "or give this run another --ledger"
             ) from None
         text = json.dumps(holder.__dict__).encode("utf-8")
-        os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, text, 0)
+        try:
+            with storage_errors("locking the training ledger", folder=ledger_dir):
+                os.ftruncate(self.fd, 0)
+                os.pwrite(self.fd, text, 0)
+        except BaseException:
+            self.release()
+            raise
 
     def release(self) -> None:
         if self.fd >= 0:

@@ -29,7 +29,7 @@ from trainplan.train import ledger as L
 from trainplan.train.command import check_command
 from trainplan.train.executor import CommandPayload, Payload, TrainerPayload
 from trainplan.train.local import LocalExecutor
-from trainplan.train.lock import Holder, LedgerLock
+from trainplan.train.lock import Holder, LedgerLock, this_command
 from trainplan.train.pin import PinnedPlan, default_cache, pin_plan
 from trainplan.train.report import ProgressBar, print_dry_run, print_summary
 from trainplan.train.scheduler import JobOutcome, Scheduler, SchedulerOptions
@@ -155,7 +155,8 @@ def _run_state(options: TrainOptions, ledger_dir: Path, run_id: str, plan_id: st
     if not options.resume:
         return _RunState(run_id, 1, 1, {}, [], {})
     log = L.read_run(L.run_file(ledger_dir, run_id))
-    if log.plan_id != plan_id:
+    # no session record (killed, or a full disk, before the first was written): the run trained nothing yet
+    if log.plan_id is not None and log.plan_id != plan_id:
         raise L.LedgerError(
             f"--resume: run {run_id} trained plan {log.plan_id}, but the plan is now {plan_id}; "
             "start a new run (without --resume) to train this plan"
@@ -273,7 +274,8 @@ def run_training(options: TrainOptions, console: Console | None = None) -> RunRe
             EXIT_OK,
         )
     assert payload is not None
-    lock = LedgerLock(ledger_dir, Holder(run_id, os.getpid(), LocalExecutor.host, L.iso(time.time()) or ""))
+    holder = Holder(run_id, os.getpid(), LocalExecutor.host, L.iso(time.time()) or "", this_command())
+    lock = LedgerLock(ledger_dir, holder)
     try:
         state = _run_state(options, ledger_dir, run_id, pinned.plan_id)
         selection = select_jobs(pinned.plan, filters, state.succeeded)

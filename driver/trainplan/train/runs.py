@@ -86,6 +86,26 @@ def print_runs(options: RunsOptions, console: Console) -> None:
             _print_run_jobs(con, ledger_dir, options.run_id, options.limit, console)
     finally:
         con.close()
+    _print_torn(ledger_dir, options.run_id, console)
+
+
+def _print_torn(ledger_dir: Path, run_id: str | None, console: Console) -> None:
+    """A note per run file holding torn records: they are skipped, never silently."""
+    for path in L.run_files(ledger_dir):
+        if run_id is not None and path.name != f"{run_id}{L.RUN_SUFFIX}":
+            continue
+        torn: list[int] = []
+        for _ in L.read_records(path, torn):
+            pass
+        if torn:
+            lines = ", ".join(str(n) for n in torn[:10]) + (" ..." if len(torn) > 10 else "")
+            console.print(
+                f"note: ledger {path}: {len(torn)} torn record(s) skipped (line {lines}; written when a run was "
+                "killed or its disk was full); an attempt whose end record was torn runs again on --resume",
+                soft_wrap=True,
+                highlight=False,
+                markup=False,
+            )
 
 
 def _print_run_list(con: duckdb.DuckDBPyConnection, ledger_dir: Path, limit: int, console: Console) -> None:
