@@ -83,7 +83,7 @@ def dbt_paths(project: Path, work: Path) -> list[str]:
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LOG_TIME = re.compile(r"^\d\d:\d\d:\d\d\s+")
 _ERROR_HEADER = re.compile(r"^[A-Za-z ]*(Error|Failure) in \w+ \S+ \(.*\)$")
-MAX_REASONS = 12
+MAX_REASONS = 50  # more lines than that help no one: dbt's log has them all
 FAILED_STATUSES = ("error", "fail", "runtime error")
 
 
