@@ -18,8 +18,11 @@ class TrainplanError(Exception):
     exit_code = 2
 
 
-# errnos of a file system the user must fix (read-only, full, over quota, no permission), not a bug
-STORAGE_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM})
+# errnos of a file system or path the user must fix (read-only, full, over quota, no permission, a file where a
+# folder must be), not a bug
+STORAGE_ERRNOS = frozenset(
+    {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR}
+)
 
 
 class StorageError(TrainplanError):

@@ -244,3 +244,13 @@ def test_a_read_only_folder_is_one_line(tmp_path: Path, monkeypatch: pytest.Monk
     assert code == 2
     (line,) = stderr.strip().splitlines()
     assert line.startswith(f"error: {tmp_path}/") and ".lock: Read-only file system while refreshing;" in line
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_a_sample_that_cannot_be_written_is_one_line(tmp_path: Path, broken: bool) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, _, stderr = _invoke("sample", "--out", str(blocker / "run"), *(["--broken"] if broken else []))
+    assert code == 2
+    (line,) = stderr.strip().splitlines()
+    assert line.startswith(f"error: {blocker / 'run'}") and "Not a directory while writing the" in line

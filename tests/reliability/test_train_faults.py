@@ -181,3 +181,21 @@ def test_a_full_disk_stops_the_run_in_one_line_and_resume_finishes_after_space_r
     assert code == 0, out
     assert "repaired" in out
     _assert_exactly_once(ledger, runnable)
+
+
+def test_an_artifacts_folder_that_cannot_be_written_fails_the_attempts_not_the_workers(tmp_path: Path) -> None:
+    """A full disk under --artifacts behaves the same; a path under a file fails the same way, as root too."""
+    root, runnable = _plan(tmp_path)
+    ledger, blocker = tmp_path / "ledger", tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    bad = ("--workers", "2", "--artifacts", str(blocker / "art"))
+    for session, extra in ((1, ("--trainer", TRAINER)), (2, ("--resume", "--command", "--", "true"))):
+        code, out = train(root, ledger, *bad, *extra)
+        assert code == 1, out
+        assert "Traceback" not in out and "trainplan bug" not in out
+        ended = [r for r in records(ledger) if r["status"] != L.RUNNING and r["session"] == session]
+        assert len(ended) == len(runnable) and {r["status"] for r in ended} == {L.FAILED}
+        assert all(r["error"].startswith(f"cannot write the attempt's folder {blocker / 'art'}/") for r in ended)
+    code, out = train(root, ledger, "--trainer", TRAINER, "--workers", "2", "--resume")
+    assert code == 0, out
+    _assert_exactly_once(ledger, runnable)

@@ -9,6 +9,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from trainplan.config.settings import last_refresh
+from trainplan.errors import storage_errors
 from trainplan.plan.files import TRAINING_PLAN
 from trainplan.report.header import header
 from trainplan.report.sources import ReportInputError, plan_files, plan_metadata
@@ -88,8 +89,12 @@ def write_report(
         "inlined with their data: the file opens offline.",
     )
     target = out or default_out(plan)
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, target)
+    with storage_errors("writing the report", f"{target} is unchanged", target.parent):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            tmp.write_text(page, encoding="utf-8")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
     return ReportResult(target, target.stat().st_size, len(chart_specs(sections)), plan_id)

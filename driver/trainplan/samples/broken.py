@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from trainplan.errors import storage_errors
 from trainplan.samples.candidates_format import SCHEMA, reference_rows
 from trainplan.samples.sample import (
     BASE_TIME,
@@ -170,6 +171,11 @@ def _broken_candidates(root: Path) -> None:
 
 def generate_broken_run(out: Path, policy: dict[str, Any]) -> Path:
     """Write examples/broken_run: a valid small run plus one broken file per kind of bad input."""
+    with storage_errors("writing the broken sample run", folder=out):
+        return _generate_broken_run(out, policy)
+
+
+def _generate_broken_run(out: Path, policy: dict[str, Any]) -> Path:
     root = generate_sample(SampleOptions(out=out, **BROKEN_OPTIONS), policy)
     _cohort(root, T5, None, "cs_broken_malformed", '{"target": "fwd_ret_5m", "stage": "target_ranking", "auc": 0.9')
     _cohort(root, T5, "AAPL", "sy_broken_nan", _tr(T5, auc=float("nan")))

@@ -25,6 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from trainplan.errors import storage_errors
 from trainplan.samples.candidates_format import write_reference_candidates
 
 BASE_TIME = datetime(2026, 1, 5, 10, 0, 0)
@@ -309,6 +310,11 @@ def _symbol_names(n: int, names: tuple[str, ...] = ()) -> list[str]:
 
 def generate_sample(opts: SampleOptions, policy: dict[str, Any]) -> Path:
     """Write a FoxML-layout run directory under ``opts.out``; return its path."""
+    with storage_errors("writing the sample run", folder=opts.out):
+        return _generate_sample(opts, policy)
+
+
+def _generate_sample(opts: SampleOptions, policy: dict[str, Any]) -> Path:
     rng = random.Random(opts.seed)
     root = opts.out
     symbols = _symbol_names(opts.symbols, opts.symbol_names)

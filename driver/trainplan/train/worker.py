@@ -136,6 +136,16 @@ def _result(spec: AttemptSpec, started: float, tail: str | None = None, **fields
     )
 
 
+def _unwritable(spec: AttemptSpec, started: float, err: OSError) -> AttemptResult:
+    """The attempt's folder cannot be written (a full disk, a read-only folder): the attempt fails, the worker
+    goes on."""
+    error = (
+        f"cannot write the attempt's folder {spec.artifacts_dir}: {err.strerror or err}; "
+        "expected a writable artifacts folder with free space"
+    )
+    return _result(spec, started, "", outcome="error", exit_code=None, error=error, metrics=None)
+
+
 def _job_logger() -> logging.Logger:
     logger = logging.getLogger("trainplan.trainer")
     logger.propagate = False
@@ -165,7 +175,10 @@ def _trainer_runner(payload: TrainerPayload, output: _Output) -> tuple[Runner, s
 
     def run(spec: AttemptSpec) -> AttemptResult:
         started = time.time()
-        fd = output.to_file(spec.artifacts_dir)
+        try:
+            fd = output.to_file(spec.artifacts_dir)
+        except OSError as err:
+            return _unwritable(spec, started, err)
         metrics, error = None, None
         try:
             job = Job.from_document(spec.job, spec.order)
@@ -176,7 +189,8 @@ def _trainer_runner(payload: TrainerPayload, output: _Output) -> tuple[Runner, s
             code = err.code if isinstance(err.code, int) else (0 if err.code is None else 1)
             exit_code, error = code, (f"the trainer called sys.exit({err.code!r})" if code else None)
         except BaseException as err:
-            traceback.print_exc()
+            with contextlib.suppress(OSError):  # the log's disk may be what failed
+                traceback.print_exc()
             exit_code, error = None, f"{type(err).__name__}: {err}".splitlines()[0][:500]
         finally:
             tail = output.restore(fd)
@@ -199,9 +213,16 @@ def _command_runner(payload: CommandPayload, output: _Output) -> Runner:
     def run(spec: AttemptSpec) -> AttemptResult:
         started = time.time()
         values = job_values(spec.job, spec.artifacts_dir, spec.attempt, spec.run_id)
-        fd = output.to_file(spec.artifacts_dir)
+        try:
+            fd = output.to_file(spec.artifacts_dir)
+        except OSError as err:
+            return _unwritable(spec, started, err)
         if wants_job_file:
-            Path(values["job_file"]).write_text(json.dumps(dict(spec.job)), encoding="utf-8")
+            try:
+                Path(values["job_file"]).write_text(json.dumps(dict(spec.job)), encoding="utf-8")
+            except OSError as err:
+                output.restore(fd)
+                return _unwritable(spec, started, err)
         env = {
             **os.environ,
             "TRAINPLAN_RUN_ID": spec.run_id,
@@ -219,7 +240,8 @@ def _command_runner(payload: CommandPayload, output: _Output) -> Runner:
             error = None if code == 0 else f"exit status {code}"
         except OSError as err:
             code, error = 127, f"cannot run {argv[0]!r}: {err.strerror or err}"
-            os.write(fd, (error + "\n").encode())
+            with contextlib.suppress(OSError):
+                os.write(fd, (error + "\n").encode())
         finally:
             tail = output.restore(fd)
         metrics, metrics_error = _command_metrics(spec.artifacts_dir)
