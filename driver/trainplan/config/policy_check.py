@@ -121,16 +121,21 @@ def _pattern_problems(routing: dict[str, Any], lines: dict[str, int]) -> Iterato
                 yield PolicyProblem(lines.get(key, 0), key, problem)
 
 
-def _key_lines(node: yaml.Node, key: str, out: dict[str, int]) -> dict[str, int]:
+def _key_lines(node: yaml.Node, key: str, out: dict[str, int], seen: set[int] | None = None) -> dict[str, int]:
+    """The line of every key path (an alias of a node already visited is not followed again)."""
+    seen = set() if seen is None else seen
     out.setdefault(key, node.start_mark.line + 1)
+    if id(node) in seen:
+        return out
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             child = f"{key}.{key_node.value}" if key else str(key_node.value)
             out.setdefault(child, key_node.start_mark.line + 1)
-            _key_lines(value_node, child, out)
+            _key_lines(value_node, child, out, seen)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _key_lines(item, f"{key}[{i}]", out)
+            _key_lines(item, f"{key}[{i}]", out, seen)
     return out
 
 
