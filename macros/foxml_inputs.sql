@@ -113,6 +113,29 @@
     coalesce(len(json_keys({{ doc }})) != len(list_distinct(json_keys({{ doc }}))), false)
 {%- endmacro %}
 
+{#-
+    The CSV line macros of stg_foxml__target_rankings (RFC 4180 fields on one line: a field is either unquoted
+    text without commas or quotes, or a quoted text in which a quote is doubled).
+    csv_line_parses(line): true when the whole line is such fields separated by commas.
+    csv_line_fields(line): the line's fields as written (a quoted one keeps its quotes).
+    csv_field_value(field): a field's value — quotes removed and "" undoubled; an empty unquoted field is null.
+-#}
+{% macro csv_line_parses(line) -%}
+    regexp_full_match({{ line }}, '(?:"(?:[^"]|"")*"|[^,"]*)(?:,(?:"(?:[^"]|"")*"|[^,"]*))*')
+{%- endmacro %}
+
+{% macro csv_line_fields(line) -%}
+    regexp_extract_all({{ line }}, '(?:^|,)("(?:[^"]|"")*"|[^,"]*)', 1)
+{%- endmacro %}
+
+{% macro csv_field_value(field) -%}
+    case
+        when {{ field }} = '' then null
+        when starts_with({{ field }}, '"') then replace({{ field }}[2:-2], '""', '"')
+        else {{ field }}
+    end
+{%- endmacro %}
+
 {#- files_exist(pattern): true when the glob matches at least one file at run time (false while parsing). -#}
 {% macro files_exist(pattern) %}
     {% if not execute or not pattern %}
