@@ -76,12 +76,21 @@ def test_enum_case_is_normalised_not_rejected(broken_built: Built) -> None:
     assert row == ("REGRESSION", "SAFE")
 
 
-def test_rejected_rankings_row_is_not_leakage_evidence(broken_built: Built) -> None:
+def test_rejected_rankings_row_is_not_leakage_evidence_and_holds_its_target(broken_built: Built) -> None:
+    # the row's flag 'SOMETHING_ELSE' is not read as evidence; the row could have carried a block, so the CS lane of
+    # its target is held to UNKNOWN leakage and gets no job (docs/decision-semantics.md, "Unreadable evidence")
     with broken_built.connect() as con:
-        reason = con.execute(
-            "select leakage_reason from routing_candidates where target = 'fwd_ret_60m' and symbol is null"
+        status, reason = con.execute(
+            "select leakage_status, leakage_reason from routing_candidates where target = 'fwd_ret_60m' and symbol is null"
+        ).fetchone()
+        rule = con.execute(
+            "select rule from routing_decisions where target = 'fwd_ret_60m' and symbol is null"
         ).fetchone()[0]
+        cs_jobs = con.execute("select count(*) from training_jobs where job_id = 'cs_fwd_ret_60m'").fetchone()[0]
     assert "rankings_csv" not in reason and "cohort OK" in reason
+    assert status == "UNKNOWN"
+    assert reason.startswith("held: leakage evidence unreadable in globals/target_predictability_rankings.csv row ")
+    assert (rule, cs_jobs) == ("cs_leakage_unreadable", 0)
 
 
 def test_strict_fails_listing_rejects_and_keeps_the_previous_plan(broken_built: Built) -> None:
