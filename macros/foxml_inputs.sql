@@ -43,12 +43,13 @@
         is_valid_utf8,
         doc is not null as is_valid_json,
         coalesce(json_type(doc) = 'OBJECT', false) as is_object,
-        {{ json_strictness_problem('doc_text', 'doc') }} as strict_json_problem
+        {{ json_strictness_problem('doc_text', 'doc', 'doc_keys') }} as strict_json_problem
     from (
         select
             *,
             doc_text is not null as is_valid_utf8,
-            try_cast(doc_text as json) as doc
+            try_cast(doc_text as json) as doc,
+            json_keys(doc) as doc_keys
         from (
             select
                 filename as source_file,
@@ -65,37 +66,40 @@
 {%- endmacro %}
 
 {#-
-    json_strictness_problem(text, doc): null when the parsed document `doc` (json, from `text`) is strict JSON, else
-    what is wrong. DuckDB's parser accepts more than JSON — NaN and Infinity literals, trailing commas — and keeps
-    every value of a duplicated key (which one a lookup returns is not defined), so these are looked for here:
+    json_strictness_problem(text, doc, keys=none): null when the parsed document `doc` (json, from `text`) is strict
+    JSON, else what is wrong. DuckDB's parser accepts more than JSON — NaN and Infinity literals, trailing commas —
+    and keeps every value of a duplicated key (which one a lookup returns is not defined), so these are looked for
+    here:
       - a duplicated key in the top-level object, in an object that is one of its values, or in an object listed
         in one of its arrays (every key trainplan reads lives there; deeper objects are not looked into);
       - a NaN or Infinity literal, or a trailing comma, outside the string literals of the text.
-    Cheap first: a file with one '{' only needs the top-level key check, and the string literals are stripped only
-    from a text where a plain scan finds nan, inf or a comma before a closing bracket.
+    Cheap first, since every raw file goes through it: the top-level keys (`keys`: json_keys(doc), computed once by
+    the caller when given) are compared with their distinct list; then one regex pass over the text lets through
+    only the texts with a second '{', a nan or inf, or a comma before a closing bracket — the others (most files)
+    are done. Only those get the nested key checks and have their string literals stripped.
 -#}
-{% macro json_strictness_problem(text, doc) -%}
+{% macro json_strictness_problem(text, doc, keys=none) -%}
+    {%- set keys = keys or 'json_keys(' ~ doc ~ ')' -%}
     {%- set stripped = "regexp_replace(" ~ text ~ ", '\"(?:[^\"\\\\]|\\\\.)*\"', '\"\"', 'g')" -%}
     case
         when {{ doc }} is null then null
+        when coalesce(len({{ keys }}) != len(list_distinct({{ keys }})), false)
+            then 'duplicate key in a JSON object (which value counts is undefined)'
+        when not regexp_matches({{ text }}, '[{][^{]*[{]|(?i:nan|inf)|,\s*[\]}]') then null
         when
-            {{ json_has_duplicate_keys(doc) }}
-            or (
-                regexp_matches({{ text }}, '[{][^{]*[{]')
-                and coalesce(list_bool_or(list_transform(
-                    json_extract({{ doc }}, '$.*'),
-                    v -> case json_type(v)
-                        when 'OBJECT' then {{ json_has_duplicate_keys('v') }}
-                        when 'ARRAY' then
-                            coalesce(json_type(v, '$[0]') = 'OBJECT', false)
-                            and coalesce(list_bool_or(list_transform(
-                                json_extract(v, '$[*]'),
-                                e -> json_type(e) = 'OBJECT' and {{ json_has_duplicate_keys('e') }}
-                            )), false)
-                        else false
-                    end
-                )), false)
-            )
+            coalesce(list_bool_or(list_transform(
+                json_extract({{ doc }}, '$.*'),
+                v -> case json_type(v)
+                    when 'OBJECT' then {{ json_has_duplicate_keys('v') }}
+                    when 'ARRAY' then
+                        coalesce(json_type(v, '$[0]') = 'OBJECT', false)
+                        and coalesce(list_bool_or(list_transform(
+                            json_extract(v, '$[*]'),
+                            e -> json_type(e) = 'OBJECT' and {{ json_has_duplicate_keys('e') }}
+                        )), false)
+                    else false
+                end
+            )), false)
             then 'duplicate key in a JSON object (which value counts is undefined)'
         when
             regexp_matches({{ text }}, '(?i)nan|inf')
