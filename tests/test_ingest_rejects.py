@@ -68,12 +68,20 @@ def test_rejected_files_do_not_reach_candidates(broken_built: Built, tmp_path: P
 
 
 def test_enum_case_is_normalised_not_rejected(broken_built: Built) -> None:
-    # fwd_ret_60m/AAPL's cohort says task_type "regression" and leakage_flag "ok"
+    # fwd_ret_60m/AAPL's cohort says task_type "regression" and leakage_flag "ok": read as REGRESSION and OK -> SAFE.
+    # The scope's confirmed_quarantine.json is broken, so the scope is held to UNKNOWN (unreadable evidence).
     with broken_built.connect() as con:
-        row = con.execute(
-            "select task_type, leakage_status from routing_candidates where target = 'fwd_ret_60m' and symbol = 'AAPL'"
+        task_type, status, reason = con.execute(
+            "select task_type, leakage_status, leakage_reason from routing_candidates"
+            " where target = 'fwd_ret_60m' and symbol = 'AAPL'"
         ).fetchone()
-    assert row == ("REGRESSION", "SAFE")
+    assert task_type == "REGRESSION"
+    assert "cohort OK -> SAFE" in reason
+    assert (status, reason.split(";")[0]) == (
+        "UNKNOWN",
+        "held: leakage evidence unreadable in "
+        "targets/fwd_ret_60m/reproducibility/SYMBOL_SPECIFIC/symbol=AAPL/feature_quarantine/confirmed_quarantine.json",
+    )
 
 
 def test_rejected_rankings_row_is_not_leakage_evidence_and_holds_its_target(broken_built: Built) -> None:
