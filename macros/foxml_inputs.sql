@@ -25,10 +25,11 @@
 
 {#-
     json_documents(relation, path_regex=none, path_parts=[]): the head every JSON staging model shares — one row
-    per file of a read_text source, parsed once: source_file; one column per name in `path_parts`, the capture
-    groups of `path_regex` (a SQL expression) over the file's path ('' becomes null); doc (json, null when the
-    text does not parse); is_valid_json and is_object. A malformed file stays a row, for the input checks. A
-    staging model selects `* exclude (doc)` and the keys it reads from doc.
+    per file of a read_blob source, read once and checked before it is parsed: source_file; one column per name in
+    `path_parts`, the capture groups of `path_regex` (a SQL expression) over the file's path ('' becomes null);
+    doc (json, null when the bytes are not UTF-8 or the text does not parse); is_valid_utf8, is_valid_json,
+    is_object and strict_json_problem (json_strictness_problem). A malformed file stays a row, for the input
+    checks. A staging model selects `* exclude (doc)` and the keys it reads from doc.
 -#}
 {% macro json_documents(relation, path_regex=none, path_parts=[]) %}
     {%- set part_columns = [] -%}
@@ -39,16 +40,105 @@
         source_file,
         {{ part_columns | join(' ') }}
         doc,
+        is_valid_utf8,
         doc is not null as is_valid_json,
-        coalesce(json_type(doc) = 'OBJECT', false) as is_object
+        coalesce(json_type(doc) = 'OBJECT', false) as is_object,
+        {{ json_strictness_problem('doc_text', 'doc', 'doc_keys') }} as strict_json_problem
     from (
         select
-            filename as source_file,
-            {{ "regexp_extract(filename, " ~ path_regex ~ ", " ~ path_parts ~ ") as path_parts," if path_parts }}
-            try_cast(content as json) as doc
-        from {{ relation }}
+            *,
+            doc_text is not null as is_valid_utf8,
+            try_cast(doc_text as json) as doc,
+            json_keys(doc) as doc_keys
+        from (
+            select
+                filename as source_file,
+                {{ "regexp_extract(filename, " ~ path_regex ~ ", " ~ path_parts ~ ") as path_parts," if path_parts }}
+                {{ utf8_text('content') }} as doc_text
+            from {{ relation }}
+        ) as decoded
     ) as parsed
 {% endmacro %}
+
+{#- utf8_text(blob): the bytes of a read_blob `content` as text, null when they are not valid UTF-8. -#}
+{% macro utf8_text(blob) -%}
+    try(decode({{ blob }}))
+{%- endmacro %}
+
+{#-
+    json_strictness_problem(text, doc, keys=none): null when the parsed document `doc` (json, from `text`) is strict
+    JSON, else what is wrong. DuckDB's parser accepts more than JSON — NaN and Infinity literals, trailing commas —
+    and keeps every value of a duplicated key (which one a lookup returns is not defined), so these are looked for
+    here:
+      - a duplicated key in the top-level object, in an object that is one of its values, or in an object listed
+        in one of its arrays (every key trainplan reads lives there; deeper objects are not looked into);
+      - a NaN or Infinity literal, or a trailing comma, outside the string literals of the text.
+    Cheap first, since every raw file goes through it: the top-level keys (`keys`: json_keys(doc), computed once by
+    the caller when given) are compared with their distinct list; then one regex pass over the text lets through
+    only the texts with a second '{', a nan or inf, or a comma before a closing bracket — the others (most files)
+    are done. Only those get the nested key checks and have their string literals stripped.
+-#}
+{% macro json_strictness_problem(text, doc, keys=none) -%}
+    {%- set keys = keys or 'json_keys(' ~ doc ~ ')' -%}
+    {%- set stripped = "regexp_replace(" ~ text ~ ", '\"(?:[^\"\\\\]|\\\\.)*\"', '\"\"', 'g')" -%}
+    case
+        when {{ doc }} is null then null
+        when coalesce(len({{ keys }}) != len(list_distinct({{ keys }})), false)
+            then 'duplicate key in a JSON object (which value counts is undefined)'
+        when not regexp_matches({{ text }}, '[{][^{]*[{]|(?i:nan|inf)|,\s*[\]}]') then null
+        when
+            coalesce(list_bool_or(list_transform(
+                json_extract({{ doc }}, '$.*'),
+                v -> case json_type(v)
+                    when 'OBJECT' then {{ json_has_duplicate_keys('v') }}
+                    when 'ARRAY' then
+                        coalesce(json_type(v, '$[0]') = 'OBJECT', false)
+                        and coalesce(list_bool_or(list_transform(
+                            json_extract(v, '$[*]'),
+                            e -> json_type(e) = 'OBJECT' and {{ json_has_duplicate_keys('e') }}
+                        )), false)
+                    else false
+                end
+            )), false)
+            then 'duplicate key in a JSON object (which value counts is undefined)'
+        when
+            regexp_matches({{ text }}, '(?i)nan|inf')
+            and regexp_matches({{ stripped }}, '(?i)nan|inf')
+            then 'NaN or Infinity literal: not JSON'
+        when
+            regexp_matches({{ text }}, ',\s*[\]}]')
+            and regexp_matches({{ stripped }}, ',\s*[\]}]')
+            then 'trailing comma: not JSON'
+    end
+{%- endmacro %}
+
+{#- json_has_duplicate_keys(doc): true when the JSON object `doc` names one key twice (false for a non-object). -#}
+{% macro json_has_duplicate_keys(doc) -%}
+    coalesce(len(json_keys({{ doc }})) != len(list_distinct(json_keys({{ doc }}))), false)
+{%- endmacro %}
+
+{#-
+    The CSV line macros of stg_foxml__target_rankings (RFC 4180 fields on one line: a field is either unquoted
+    text without commas or quotes, or a quoted text in which a quote is doubled).
+    csv_line_parses(line): true when the whole line is such fields separated by commas.
+    csv_line_fields(line): the line's fields as written (a quoted one keeps its quotes).
+    csv_field_value(field): a field's value — quotes removed and "" undoubled; an empty unquoted field is null.
+-#}
+{% macro csv_line_parses(line) -%}
+    regexp_full_match({{ line }}, '(?:"(?:[^"]|"")*"|[^,"]*)(?:,(?:"(?:[^"]|"")*"|[^,"]*))*')
+{%- endmacro %}
+
+{% macro csv_line_fields(line) -%}
+    regexp_extract_all({{ line }}, '(?:^|,)("(?:[^"]|"")*"|[^,"]*)', 1)
+{%- endmacro %}
+
+{% macro csv_field_value(field) -%}
+    case
+        when {{ field }} = '' then null
+        when starts_with({{ field }}, '"') then replace({{ field }}[2:-2], '""', '"')
+        else {{ field }}
+    end
+{%- endmacro %}
 
 {#- files_exist(pattern): true when the glob matches at least one file at run time (false while parsing). -#}
 {% macro files_exist(pattern) %}
@@ -88,7 +178,8 @@
 
 {#-
     cohort_metrics_select(relation, file_format): the select shared by the metrics.json and metrics.parquet staging
-    models, over a relation with `source_file` and `doc` (json). Path parts come from the file path: target
+    models, over a relation with `source_file` and `doc` (json) — for 'json', json_documents' relation, whose
+    is_valid_utf8 and strict_json_problem pass through (a parquet file is neither: true and null). Path parts come from the file path: target
     folder, optional stage= segment (the newer FoxML layout), view, symbol=, optional universe=, cohort=.
 -#}
 {% macro cohort_metrics_select(relation, file_format) %}
@@ -102,8 +193,10 @@
         nullif(path_parts.symbol, '') as symbol,
         nullif(path_parts.universe, '') as universe_dir,
         nullif(path_parts.cohort_id, '') as cohort_id,
+        is_valid_utf8,
         doc is not null as is_valid_json,
         coalesce(json_type(doc) = 'OBJECT', false) as is_object,
+        strict_json_problem,
         doc ->> '$.target' as target,
         json_type(doc, '$.target') as target_json_type,
         upper(trim(doc ->> '$.stage')) as stage,
@@ -136,6 +229,13 @@
                 || '(?:symbol=([^/]+)/)?(?:universe=([^/]+)/)?cohort=([^/]+)/metrics\.(?:json|parquet)$',
                 ['target_dir', 'stage_dir', 'view', 'symbol', 'universe', 'cohort_id']
             ) as path_parts,
+            {% if file_format == 'json' -%}
+                is_valid_utf8,
+                strict_json_problem,
+            {%- else -%}
+                true as is_valid_utf8,
+                null::varchar as strict_json_problem,
+            {%- endif %}
             doc
         from {{ relation }}
     ) as parsed

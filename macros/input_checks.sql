@@ -30,14 +30,30 @@
 {% endmacro %}
 
 {#-
-    json_shape_checks(expected): the two checks every JSON document gets — it parses, and it is an object — over
-    the staging columns is_valid_json and is_object; `expected` is a SQL text expression.
+    json_shape_checks(expected): the checks every JSON document gets — its bytes are UTF-8, it parses, it is an
+    object, it is strict JSON (no duplicated key, NaN, Infinity or trailing comma) — over the staging columns
+    is_valid_utf8, is_valid_json, is_object and strict_json_problem; `expected` is a SQL text expression.
 -#}
 {% macro json_shape_checks(expected) %}
-    {{ return([
-        {'when': 'not is_valid_json', 'problem': "'malformed JSON: the file does not parse'", 'expected': expected},
+    {{ return(raw_text_checks(expected) + [
+        {'when': 'is_valid_utf8 and not is_valid_json', 'problem': "'malformed JSON: the file does not parse'", 'expected': expected},
         {'when': 'is_valid_json and not is_object', 'problem': "'not a JSON object'", 'expected': expected},
     ]) }}
+{% endmacro %}
+
+{#-
+    raw_text_checks(expected, target='target'): the checks of a JSON file's raw bytes, before its content is looked
+    at — not valid UTF-8 (is_valid_utf8), or parsed by DuckDB but not strict JSON (strict_json_problem, see
+    json_strictness_problem in macros/foxml_inputs.sql); `target`, when given, is the SQL expression of the row's
+    target (else the one checks_as_problems is given).
+-#}
+{% macro raw_text_checks(expected, target=none) %}
+    {%- set checks = [
+        {'when': 'not is_valid_utf8', 'problem': "'not valid UTF-8: the bytes cannot be read as text'", 'expected': expected},
+        {'when': 'strict_json_problem is not null', 'problem': 'strict_json_problem', 'expected': expected},
+    ] -%}
+    {%- if target -%}{%- for check in checks -%}{%- do check.update({'target': target}) -%}{%- endfor -%}{%- endif -%}
+    {{ return(checks) }}
 {% endmacro %}
 
 {#-

@@ -101,11 +101,11 @@ def run_stability_sql(
         "create table stg_foxml__importance_snapshots (source_file varchar, target_dir varchar, "
         "is_valid_json boolean, target varchar, method varchar, universe_sig varchar, snapshot_run_id varchar, "
         "created_at timestamp, features varchar[], importances double[], replicate_key varchar, "
-        f"strict_key varchar, {sig_cols}, train_seed bigint)"
+        f"strict_key varchar, {sig_cols}, train_seed bigint, strict_json_problem varchar)"
     )
     con.executemany(
         f"insert into stg_foxml__importance_snapshots values (?, ?, ?, ?, ?, ?, null, ?, ?, null, null, null, "
-        f"{', '.join('?' for _ in SIGNATURES)}, null)",
+        f"{', '.join('?' for _ in SIGNATURES)}, null, null)",
         [
             [s.file, s.target, s.is_valid_json, s.target, s.method, s.universe_sig, s.created_at, s.features]
             + [s.signatures.get(name) for name in SIGNATURES]

@@ -69,20 +69,37 @@ def test_rejected_files_do_not_reach_candidates(broken_built: Built, tmp_path: P
 
 
 def test_enum_case_is_normalised_not_rejected(broken_built: Built) -> None:
-    # fwd_ret_60m/AAPL's cohort says task_type "regression" and leakage_flag "ok"
+    # fwd_ret_60m/AAPL's cohort says task_type "regression" and leakage_flag "ok": read as REGRESSION and OK -> SAFE.
+    # The scope's confirmed_quarantine.json is broken, so the scope is held to UNKNOWN (unreadable evidence).
     with broken_built.connect() as con:
-        row = con.execute(
-            "select task_type, leakage_status from routing_candidates where target = 'fwd_ret_60m' and symbol = 'AAPL'"
+        task_type, status, reason = con.execute(
+            "select task_type, leakage_status, leakage_reason from routing_candidates"
+            " where target = 'fwd_ret_60m' and symbol = 'AAPL'"
         ).fetchone()
-    assert row == ("REGRESSION", "SAFE")
+    assert task_type == "REGRESSION"
+    assert "cohort OK -> SAFE" in reason
+    assert (status, reason.split(";")[0]) == (
+        "UNKNOWN",
+        "held: leakage evidence unreadable in "
+        "targets/fwd_ret_60m/reproducibility/SYMBOL_SPECIFIC/symbol=AAPL/feature_quarantine/confirmed_quarantine.json",
+    )
 
 
-def test_rejected_rankings_row_is_not_leakage_evidence(broken_built: Built) -> None:
+def test_rejected_rankings_row_is_not_leakage_evidence_and_holds_its_target(broken_built: Built) -> None:
+    # the row's flag 'SOMETHING_ELSE' is not read as evidence; the row could have carried a block, so the CS lane of
+    # its target is held to UNKNOWN leakage and gets no job (docs/decision-semantics.md, "Unreadable evidence")
     with broken_built.connect() as con:
-        reason = con.execute(
-            "select leakage_reason from routing_candidates where target = 'fwd_ret_60m' and symbol is null"
+        status, reason = con.execute(
+            "select leakage_status, leakage_reason from routing_candidates where target = 'fwd_ret_60m' and symbol is null"
+        ).fetchone()
+        rule = con.execute(
+            "select rule from routing_decisions where target = 'fwd_ret_60m' and symbol is null"
         ).fetchone()[0]
+        cs_jobs = con.execute("select count(*) from training_jobs where job_id = 'cs_fwd_ret_60m'").fetchone()[0]
     assert "rankings_csv" not in reason and "cohort OK" in reason
+    assert status == "UNKNOWN"
+    assert reason.startswith("held: leakage evidence unreadable in globals/target_predictability_rankings.csv row ")
+    assert (rule, cs_jobs) == ("cs_leakage_unreadable", 0)
 
 
 def test_strict_fails_listing_rejects_and_keeps_the_previous_plan(broken_built: Built) -> None:

@@ -75,6 +75,7 @@ def _holds(ok: bool | None) -> str:
 HARD_BLOCKS = (
     ("sample_size_below_min", "fails_sample_size"),
     ("leakage_blocked", "fails_leakage"),
+    ("leakage_unreadable", "fails_leakage_unreadable"),
     ("too_few_successful_families", "fails_families"),
 )
 SCORE_RULES = ("strong", "weak_but_ok", "experimental")
@@ -106,6 +107,8 @@ def _checks(lane: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
          _holds(passed("fails_sample_size"))),
         ("leakage not BLOCKED", f"{_fmt(lane.get('leakage_status'))} ({_fmt(lane.get('leakage_reason'))})",
          f"block_on_leakage={_fmt(lane.get('block_on_leakage'))}", "", _holds(passed("fails_leakage"))),
+        ("leakage evidence readable", _fmt(lane.get("leakage_unreadable_evidence")), "", "",
+         _holds(passed("fails_leakage_unreadable"))),
         ("successful families ≥ minimum", _fmt(lane.get("n_successful_families")),
          _fmt(lane.get("require_min_successful_families")), "", _holds(passed("fails_families"))),
     ]  # fmt: skip

@@ -44,6 +44,10 @@ T60_RANKING_COHORT = _cohort_id("cs", RUN_UNIVERSE, 3, f"{T60}|TR")
 BROKEN_CASES: list[tuple[str, str]] = [
     (f"targets/{T5}/reproducibility/CROSS_SECTIONAL/cohort=cs_broken_malformed/metrics.json", "malformed JSON"),
     (f"targets/{T5}/reproducibility/SYMBOL_SPECIFIC/symbol=AAPL/cohort=sy_broken_nan/metrics.json", "key auc is NaN"),
+    (
+        f"targets/{T5}/reproducibility/SYMBOL_SPECIFIC/symbol=AAPL/cohort=sy_broken_nan/metrics.json",
+        "NaN or Infinity literal: not JSON",
+    ),
     (f"targets/{T5}/reproducibility/SYMBOL_SPECIFIC/symbol=AAPL/cohort=sy_broken_no_time/metrics.json", "no time"),
     (
         f"targets/{T5}/reproducibility/SYMBOL_SPECIFIC/symbol=MSFT/cohort=sy_broken_no_auc/metrics.json",

@@ -1,8 +1,10 @@
 {#- The checks of a cohort metrics file (metrics.json or metrics.parquet): when, problem, expected (SQL text). -#}
 {%- set task_types = "'REGRESSION, BINARY_CLASSIFICATION or MULTICLASS_CLASSIFICATION (any case)'" -%}
 {%- set sample_keys = "'a non-negative number in the first of n_effective, n_effective_cs, n_samples, sample_size'" -%}
-{%- set shape_checks = [
-    {'when': "not is_valid_json",
+{%- set shape_checks = raw_text_checks(
+    "'a JSON object with target, stage, auc and n_effective (reference §1.3a)'", target='reported_target'
+) + [
+    {'when': "is_valid_utf8 and not is_valid_json",
      'target': 'target_dir',
      'problem': "case file_format when 'parquet' then 'not a readable parquet file (empty, truncated or not parquet)'"
          ~ " else 'malformed JSON: the file does not parse' end",
@@ -74,7 +76,8 @@
      'expected': "'the one-row parquet to mirror metrics.json (reference §1.3a); neither is trusted'"},
 ] -%}
 
--- The problems of cohort metrics files (metrics.json, metrics.parquet): a file that does not parse, a path outside
+-- The problems of cohort metrics files (metrics.json, metrics.parquet): bytes that are not UTF-8 or not strict
+-- JSON (a duplicated key, NaN, Infinity), a file that does not parse, a path outside
 -- the layout, a missing, wrong-typed or unknown key, a NaN or infinite score, no sample size or time; and a
 -- cohort whose metrics.json and metrics.parquet disagree (both files are listed).
 with

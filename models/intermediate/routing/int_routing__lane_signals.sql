@@ -1,7 +1,9 @@
 -- The signal state of every candidate in its lane (cross_sectional for the symbol-null row, symbol otherwise);
 -- docs/decision-semantics.md, "Lanes: the order of the rules". In order:
 --   hard blocks: sample size below the lane minimum (n equal to the minimum passes); leakage_status BLOCKED when
---     block_on_leakage; strict only: n_successful_families below require_min_successful_families (an unknown
+--     block_on_leakage; leakage evidence unreadable (leakage_unreadable_evidence, both semantics, whatever
+--     block_on_leakage says: int_leakage__unreadable_evidence — unreadable evidence never removes a block);
+--     strict only: n_successful_families below require_min_successful_families (an unknown
 --     count, null, does not block: no evidence that families failed);
 --   no score (null or NaN) → DISALLOWED;
 --   STRONG (score ≥ strong threshold, stability allowed), WEAK_BUT_OK (score ≥ min threshold, stability allowed),
@@ -128,6 +130,7 @@ checked as (
         *,
         effective_sample_size < min_sample_size as fails_sample_size,
         block_on_leakage and leakage_status = 'BLOCKED' as fails_leakage,
+        leakage_unreadable_evidence is not null as fails_leakage_unreadable,
         semantics = 'strict'
         and n_successful_families is not null
         and n_successful_families < require_min_successful_families as fails_families,
@@ -152,6 +155,7 @@ evaluated as (
         case
             when fails_sample_size then 'sample_size_below_min'
             when fails_leakage then 'leakage_blocked'
+            when fails_leakage_unreadable then 'leakage_unreadable'
             when fails_families then 'too_few_successful_families'
             when is_missing_score then 'no_score'
             when stability_allowed and score >= strong_threshold then 'strong'
@@ -202,6 +206,10 @@ final as (
                                     || ' < ' || cast(min_sample_size as varchar)
                         end,
                         case when fails_leakage then 'leakage_status=BLOCKED' end,
+                        case
+                            when fails_leakage_unreadable
+                                then 'leakage evidence unreadable: ' || leakage_unreadable_evidence
+                        end,
                         case
                             when fails_families
                                 then 'n_successful_families=' || cast(n_successful_families as varchar)

@@ -128,10 +128,16 @@ final as (
         ) as signature_set,
         replicate_key,
         train_seed,
-        coalesce(is_valid_json and target is not null and (lane = 'cross_sectional' or symbol is not null), false)
-            as is_in_scope,
+        coalesce(
+            is_valid_json
+            and strict_json_problem is null
+            and target is not null
+            and (lane = 'cross_sectional' or symbol is not null),
+            false
+        ) as is_in_scope,
         case
             when not is_valid_json then 'not valid JSON'
+            when strict_json_problem is not null then 'not strict JSON: ' || strict_json_problem
             when target is null then 'no target'
             when lane is null then 'method ' || coalesce(method, '(none)') || ' is not a stability method'
             when lane = 'symbol' and symbol is null

@@ -7,6 +7,13 @@ candidates as (
 
     select * from {{ ref('int_candidates__routing_candidates') }}
 
+),
+
+final as (
+
+    select * exclude (leakage_unreadable_evidence)
+    from candidates
+
 )
 
-select * from candidates
+select * from final

@@ -1,5 +1,6 @@
 -- One row per feature-importance snapshot, hash layout (replicate/<rk>/<sk>.json) or legacy layout
 -- (<target>/<method>/<run_id>.json): scope keys, signatures and the ordered feature list.
+-- The bytes are checked as UTF-8 and as strict JSON first (json_strictness_problem, macros/foxml_inputs.sql).
 -- Each file is parsed once: json_transform reads every key in one pass (a value of the wrong type becomes null,
 -- as try_cast would), where one extraction per key would parse a 200-feature document twenty times.
 {%- set snapshot_keys = {
@@ -28,6 +29,15 @@ source as (
 
 ),
 
+decoded as (
+
+    select
+        filename,
+        {{ utf8_text('content') }} as content
+    from source
+
+),
+
 parsed as (
 
     select
@@ -38,12 +48,16 @@ parsed as (
             '/feature_importance_snapshots/(?:(replicate)/([^/]+)/([^/]+)|([^/]+)/([^/]+)/([^/]+))\.json$',
             ['replicate_dir', 'replicate_key', 'strict_key', 'legacy_target', 'legacy_method', 'legacy_run_id']
         ) as path_parts,
-        json_valid(content) as is_valid_json,
+        content is not null as is_valid_utf8,
+        coalesce(json_valid(content), false) as is_valid_json,
         case when json_valid(content) then json_type(content) = 'OBJECT' else false end as is_object,
+        case
+            when json_valid(content) then {{ json_strictness_problem('content', 'content::json') }}
+        end as strict_json_problem,
         case
             when json_valid(content) then json_transform(content, {{ sql_string(tojson(snapshot_keys)) }})
         end as doc
-    from source
+    from decoded
 
 ),
 
@@ -56,8 +70,10 @@ renamed as (
             when path_parts.replicate_dir = 'replicate' then 'hash'
             when path_parts.legacy_method != '' then 'legacy'
         end as snapshot_layout,
+        is_valid_utf8,
         is_valid_json,
         is_object,
+        strict_json_problem,
         doc.target,
         coalesce(doc.method, nullif(path_parts.legacy_method, '')) as method,
         doc.universe_sig,
