@@ -4,12 +4,14 @@
 -- Paths are relative to the run directory, so a moved run keeps its fingerprint.
 {%- set run_dir = foxml_run_dir() -%}
 {%- set candidates_path = candidates_file() -%}
-{%- set run_globs = [
-    run_dir ~ '/targets/*/reproducibility/**/*.json',
-    run_dir ~ '/targets/*/reproducibility/**/*.parquet',
-    run_dir ~ '/globals/run_context.json',
-    run_dir ~ '/globals/target_predictability_rankings.csv',
+{#- the files under targets/ come from the run-directory listing (listed_files), not from globs of their own -#}
+{%- set run_files = [
+    listed_files(run_dir ~ '/targets/*/reproducibility/**/*.json'),
+    listed_files(run_dir ~ '/targets/*/reproducibility/**/*.parquet'),
 ] %}
+{%- for path in [run_dir ~ '/globals/run_context.json', run_dir ~ '/globals/target_predictability_rankings.csv'] %}
+    {%- do run_files.append(sql_string(path)) %}
+{%- endfor %}
 {%- set no_files = values_relation([('input_kind', 'varchar'), ('path', 'varchar'), ('sha256', 'varchar')], []) %}
 
 with
@@ -21,7 +23,7 @@ run_files as (
             'run' as input_kind,
             replace(filename, {{ sql_string(run_dir ~ '/') }}, '') as path,
             sha256(content) as sha256
-        from read_blob({{ sql_string_list(run_globs) }})
+        from read_blob([{{ run_files | select | join(', ') }}])
     {% else %}
         {{ no_files }}
     {% endif %}
