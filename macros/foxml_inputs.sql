@@ -52,8 +52,12 @@
 {#- glob_literal_sql(column): SQL that turns a path column into a quoted SQL literal of that path as a glob that
     matches only itself ('[', '*' and '?' bracketed). -#}
 {% macro glob_literal_sql(column) %}
-    {%- set escaped = "replace(replace(replace(" ~ column ~ ", '[', '[[]'), '*', '[*]'), '?', '[?]')" -%}
-    {{- return("'''' || replace(" ~ escaped ~ ", '''', '''''') || ''''") -}}
+    {{- return(sql_literal_sql("replace(replace(replace(" ~ column ~ ", '[', '[[]'), '*', '[*]'), '?', '[?]')")) -}}
+{% endmacro %}
+
+{#- sql_literal_sql(expr): SQL that turns a text expression into a quoted SQL literal of its value. -#}
+{% macro sql_literal_sql(expr) %}
+    {{- return("'''' || replace(" ~ expr ~ ", '''', '''''') || ''''") -}}
 {% endmacro %}
 
 {#-
@@ -203,31 +207,31 @@
 {% macro readable_parquet_rows_as_json(pattern) %}
     {% set magic_ok = "size >= 12 and left(hex(content), 8) = hex('PAR1'::blob) and right(hex(content), 8) = hex('PAR1'::blob)" %}
     {% set listed = listed_files(pattern) %}
-    {% set readable = '' %}
+    {% set found = ['', ''] %}
     {% if listed %}
+        {#- one read of the listed files: the readable ones as globs for read_parquet, the others as rows of plain literals -#}
         {% set found = run_query(
-            "select coalesce(string_agg(" ~ glob_literal_sql('filename') ~ ", ', ' order by filename), '')"
-            ~ " from read_blob([" ~ listed ~ "]) where " ~ magic_ok
-        ) %}
-        {% set readable = found.rows[0][0] %}
+            "select coalesce(string_agg(case when is_parquet then " ~ glob_literal_sql('filename') ~ " end, ', ' order by filename), ''),"
+            ~ " coalesce(string_agg(case when not is_parquet then '(' || " ~ sql_literal_sql('filename') ~ " || ')' end, ', ' order by filename), '')"
+            ~ " from (select filename, " ~ magic_ok ~ " as is_parquet from read_blob([" ~ listed ~ "]))"
+        ).rows[0] %}
     {% endif %}
-    {% if readable %}
+    {% if found[0] %}
         select
             src.filename as source_file,
             row_number() over (partition by src.filename) as source_row,
             to_json(src) as doc
-        from read_parquet([{{ readable }}], filename = true, union_by_name = true) as src
+        from read_parquet([{{ found[0] }}], filename = true, union_by_name = true) as src
     {% else %}
         {{ no_rows_as_json() }}
     {% endif %}
-    {% if listed %}
+    {% if found[1] %}
         union all
         select
-            filename as source_file,
+            unreadable.source_file,
             null::bigint as source_row,
             null::json as doc
-        from read_blob([{{ listed }}])
-        where not ({{ magic_ok }})
+        from (values {{ found[1] }}) as unreadable (source_file)
     {% endif %}
 {% endmacro %}
 
