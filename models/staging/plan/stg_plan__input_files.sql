@@ -1,17 +1,17 @@
 -- One row per raw file a build reads: the JSON and parquet files under the run directory's
 -- targets/*/reproducibility, globals/run_context.json and globals/target_predictability_rankings.csv (what the
 -- foxml sources read), and the ready routing_candidates file when one is given, with the SHA-256 of its bytes.
--- Paths are relative to the run directory, so a moved run keeps its fingerprint.
+-- Paths are relative to the run directory, so a moved run keeps its fingerprint. It globs the run directory itself
+-- (not the build's listing, stg_foxml__run_files, whose files the staging models read): `trainplan train` re-runs
+-- this compiled SQL to see files added since the build, so it must not hold a list frozen at build time.
 {%- set run_dir = foxml_run_dir() -%}
 {%- set candidates_path = candidates_file() -%}
-{#- the files under targets/ come from the run-directory listing (listed_files), not from globs of their own -#}
-{%- set run_files = [
-    listed_files(run_dir ~ '/targets/*/reproducibility/**/*.json'),
-    listed_files(run_dir ~ '/targets/*/reproducibility/**/*.parquet'),
+{%- set run_globs = [
+    run_dir ~ '/targets/*/reproducibility/**/*.json',
+    run_dir ~ '/targets/*/reproducibility/**/*.parquet',
+    run_dir ~ '/globals/run_context.json',
+    run_dir ~ '/globals/target_predictability_rankings.csv',
 ] %}
-{%- for path in [run_dir ~ '/globals/run_context.json', run_dir ~ '/globals/target_predictability_rankings.csv'] %}
-    {%- do run_files.append(sql_string(path)) %}
-{%- endfor %}
 {%- set no_files = values_relation([('input_kind', 'varchar'), ('path', 'varchar'), ('sha256', 'varchar')], []) %}
 
 with
@@ -23,7 +23,7 @@ run_files as (
             'run' as input_kind,
             replace(filename, {{ sql_string(run_dir ~ '/') }}, '') as path,
             sha256(content) as sha256
-        from read_blob([{{ run_files | select | join(', ') }}])
+        from read_blob({{ sql_string_list(run_globs) }})
     {% else %}
         {{ no_files }}
     {% endif %}
