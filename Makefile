@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_VERSION_CHECK := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test lint format lock clean
+.PHONY: demo test lint format lock clean bench
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ demo: $(STAMP)
 $(CHROMIUM):
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+## End-to-end refresh benchmark (bench/refresh.py): sizes S, C, M, L, Lt, cold and warm, beside their floors;
+## writes bench/results.json. `make bench BENCH_ARGS="--sizes S,M --runs 1"` for a quick check.
+bench: $(STAMP)
+	$(BIN)/python -m bench.refresh $(BENCH_ARGS)
 
 ## Lint, then the whole test suite.
 test: $(STAMP) $(CHROMIUM) lint

@@ -24,6 +24,63 @@
 {% endmacro %}
 
 {#-
+    listed_files(pattern): the files of the run-directory listing (stg_foxml__run_files, one glob of targets/** per
+    build) that match `pattern`, a glob like the sources' ('*' and '?' within one path segment, '**/' any number of
+    folders), as the items of a SQL list of paths ('' when none). Globbing the run directory again per source would
+    walk every folder again (100k files: seconds per walk); reading the listed paths does not. The paths are
+    escaped so that a '[', '*' or '?' in a name is not read as a glob. Empty while parsing.
+-#}
+{% macro listed_files(pattern) %}
+    {%- set listing = ref('stg_foxml__run_files') -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set ns = namespace(regex='^') -%}
+    {%- for token in modules.re.split('(\\*\\*/|\\*|\\?)', pattern) -%}
+        {%- if token == '**/' -%}{%- set ns.regex = ns.regex ~ '(?:[^/]+/)*' -%}
+        {%- elif token == '*' -%}{%- set ns.regex = ns.regex ~ '[^/]*' -%}
+        {%- elif token == '?' -%}{%- set ns.regex = ns.regex ~ '[^/]' -%}
+        {%- else -%}{%- set ns.regex = ns.regex ~ modules.re.escape(token) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set found = run_query(
+        "select coalesce(string_agg(" ~ glob_literal_sql('source_file') ~ ", ', ' order by source_file), '') from "
+        ~ listing
+        ~ " where regexp_matches(source_file, " ~ sql_string(ns.regex ~ '$') ~ ")"
+    ) -%}
+    {{- return(found.rows[0][0]) -}}
+{% endmacro %}
+
+{#- glob_literal_sql(column): SQL that turns a path column into a quoted SQL literal of that path as a glob that
+    matches only itself ('[', '*' and '?' bracketed). -#}
+{% macro glob_literal_sql(column) %}
+    {{- return(sql_literal_sql("replace(replace(replace(" ~ column ~ ", '[', '[[]'), '*', '[*]'), '?', '[?]')")) -}}
+{% endmacro %}
+
+{#- sql_literal_sql(expr): SQL that turns a text expression into a quoted SQL literal of its value. -#}
+{% macro sql_literal_sql(expr) %}
+    {{- return("'''' || replace(" ~ expr ~ ", '''', '''''') || ''''") -}}
+{% endmacro %}
+
+{#-
+    listed_input(source_name, table_name): input_source() for a source whose location is a table function over a
+    glob of the run directory (`read_text('{run_dir}/targets/...')`): the same function over the listed files that
+    match the glob (listed_files). A glob that matches no listed file keeps the source as it is (no rows).
+-#}
+{% macro listed_input(source_name, table_name) %}
+    {%- set relation = input_source(source_name, table_name) | string -%}
+    {%- if not execute -%}
+        {%- do listed_files('') -%}  {#- records the listing as a dependency while parsing -#}
+        {{- return(relation) -}}
+    {%- endif -%}
+    {%- set location = modules.re.match("^\\s*(\\w+)\\('([^']*)'(.*)\\)\\s*$", relation, modules.re.DOTALL) -%}
+    {%- if location is none -%}
+        {{ exceptions.raise_compiler_error("listed_input: not a table function over one glob: " ~ relation) }}
+    {%- endif -%}
+    {%- set files = listed_files(location.group(2)) -%}
+    {%- if not files -%}{{ return(relation) }}{%- endif -%}
+    {{- return(location.group(1) ~ "([" ~ files ~ "]" ~ location.group(3) ~ ")") -}}
+{% endmacro %}
+
+{#-
     json_documents(relation, path_regex=none, path_parts=[]): the head every JSON staging model shares — one row
     per file of a read_blob source, read once and checked before it is parsed: source_file; one column per name in
     `path_parts`, the capture groups of `path_regex` (a SQL expression) over the file's path ('' becomes null);
@@ -244,33 +301,37 @@
 {#-
     readable_parquet_rows_as_json(pattern): like rows_as_json for a glob of parquet files, but a file that is not a
     parquet file (no PAR1 magic at both ends: truncated, empty or garbage) does not fail the build: it becomes one
-    row with a null doc, to be reported. The readable files are listed at run time and read by name.
+    row with a null doc, to be reported. The files come from the run-directory listing (listed_files); the readable
+    ones are found at run time and read by name.
 -#}
 {% macro readable_parquet_rows_as_json(pattern) %}
     {% set magic_ok = "size >= 12 and left(hex(content), 8) = hex('PAR1'::blob) and right(hex(content), 8) = hex('PAR1'::blob)" %}
-    {% set files = [] %}
-    {% set any_files = files_exist(pattern) %}
-    {% if any_files %}
-        {% set found = run_query("select filename from read_blob(" ~ sql_string(pattern) ~ ") where " ~ magic_ok ~ " order by filename") %}
-        {% for row in found.rows %}{% do files.append(sql_string(row[0])) %}{% endfor %}
+    {% set listed = listed_files(pattern) %}
+    {% set found = ['', ''] %}
+    {% if listed %}
+        {#- one read of the listed files: the readable ones as globs for read_parquet, the others as rows of plain literals -#}
+        {% set found = run_query(
+            "select coalesce(string_agg(case when is_parquet then " ~ glob_literal_sql('filename') ~ " end, ', ' order by filename), ''),"
+            ~ " coalesce(string_agg(case when not is_parquet then '(' || " ~ sql_literal_sql('filename') ~ " || ')' end, ', ' order by filename), '')"
+            ~ " from (select filename, " ~ magic_ok ~ " as is_parquet from read_blob([" ~ listed ~ "]))"
+        ).rows[0] %}
     {% endif %}
-    {% if files %}
+    {% if found[0] %}
         select
             src.filename as source_file,
             row_number() over (partition by src.filename) as source_row,
             to_json(src) as doc
-        from read_parquet([{{ files | join(', ') }}], filename = true, union_by_name = true) as src
+        from read_parquet([{{ found[0] }}], filename = true, union_by_name = true) as src
     {% else %}
         {{ no_rows_as_json() }}
     {% endif %}
-    {% if any_files %}
+    {% if found[1] %}
         union all
         select
-            filename as source_file,
+            unreadable.source_file,
             null::bigint as source_row,
             null::json as doc
-        from read_blob({{ sql_string(pattern) }})
-        where not ({{ magic_ok }})
+        from (values {{ found[1] }}) as unreadable (source_file)
     {% endif %}
 {% endmacro %}
 

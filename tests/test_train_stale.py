@@ -96,7 +96,7 @@ def test_a_changed_database_refuses_naming_plan_id(own_build: Built, tmp_path: P
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(manifest, copy)
     with duckdb.connect(str(db)) as con:
-        con.execute("update int_candidates__routing_candidates set sample_size = 0 where symbol = 'AAPL'")
+        con.execute("update training_jobs set estimated_samples = 0 where symbol = 'AAPL'")  # the plan's table
     code, out = cli(
         "train",
         "--plan",

@@ -3,7 +3,7 @@ with
 
 source as (
 
-    {{ json_documents(input_source('foxml', 'cohort_metadata_json')) }}
+    {{ json_documents(listed_input('foxml', 'cohort_metadata_json')) }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 source as (
 
     {{ json_documents(
-        input_source('foxml', 'confirmed_quarantines_json'),
+        listed_input('foxml', 'confirmed_quarantines_json'),
         foxml_scope_path_regex(), ['target_dir', 'view', 'path_symbol']
     ) }}
 

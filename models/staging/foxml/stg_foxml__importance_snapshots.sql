@@ -25,7 +25,7 @@ with
 
 source as (
 
-    select * from {{ input_source('foxml', 'importance_snapshots_json') }}
+    select * from {{ listed_input('foxml', 'importance_snapshots_json') }}
 
 ),
 

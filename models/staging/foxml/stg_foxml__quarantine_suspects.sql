@@ -5,7 +5,7 @@ with
 source as (
 
     {{ json_documents(
-        input_source('foxml', 'quarantine_suspects_json'),
+        listed_input('foxml', 'quarantine_suspects_json'),
         foxml_scope_path_regex(), ['target_dir', 'view', 'path_symbol']
     ) }}
 

@@ -1,5 +1,7 @@
--- Every file under the run's targets/ folder, with the scope folder it sits in: the input of the folder-level
--- checks (a symbol folder without cohorts, a target folder with nothing readable).
+-- Every file under the run's targets/ folder, with the scope folder it sits in: the one listing of the run directory
+-- per build. The staging models of files under targets/ read the listed files (macro listed_files) instead of
+-- globbing again, and the folder-level checks (a symbol folder without cohorts, a target folder with nothing
+-- readable) read it.
 with
 
 source as (

@@ -4,7 +4,7 @@ with
 source as (
 
     {{ json_documents(
-        input_source('foxml', 'target_confidences_json'),
+        listed_input('foxml', 'target_confidences_json'),
         foxml_scope_path_regex() ~ " || '(?:universe=[^/]+/)?target_confidence\\.json$'",
         ['target_dir', 'view', 'symbol']
     ) }}

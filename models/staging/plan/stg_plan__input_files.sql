@@ -1,7 +1,9 @@
 -- One row per raw file a build reads: the JSON and parquet files under the run directory's
 -- targets/*/reproducibility, globals/run_context.json and globals/target_predictability_rankings.csv (what the
 -- foxml sources read), and the ready routing_candidates file when one is given, with the SHA-256 of its bytes.
--- Paths are relative to the run directory, so a moved run keeps its fingerprint.
+-- Paths are relative to the run directory, so a moved run keeps its fingerprint. It globs the run directory itself
+-- (not the build's listing, stg_foxml__run_files, whose files the staging models read): `trainplan train` re-runs
+-- this compiled SQL to see files added since the build, so it must not hold a list frozen at build time.
 {%- set run_dir = foxml_run_dir() -%}
 {%- set candidates_path = candidates_file() -%}
 {%- set run_globs = [
