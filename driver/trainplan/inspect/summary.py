@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
 from trainplan.plan.routes import route_names
+from trainplan.warehouse.database import relation_columns
 from trainplan.warehouse.rejects import fetch_rejects
 
 REJECTS_SHOWN = 20
@@ -35,6 +38,41 @@ def print_summary(con: duckdb.DuckDBPyConnection, console: Console) -> None:
     console.print(table)
     total_jobs = con.execute("select count(*) from training_jobs").fetchone()[0]
     console.print(f"targets: {targets} (cross-sectional enabled: {cs_enabled}); jobs: {total_jobs}")
+
+
+def hysteresis_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int] | None:
+    """(lanes held, route flips prevented, decisions with a previous route) when hysteresis is on, else None."""
+    if "hysteresis_enabled" not in relation_columns(con, "routing_policy"):
+        return None
+    enabled, semantics = con.execute("select hysteresis_enabled, semantics from routing_policy").fetchone()
+    if not enabled or semantics != "strict":
+        return None
+    held, prevented, known = con.execute(
+        "select count(*) filter (where cs_held_by_hysteresis and symbol is null) "
+        "+ count(*) filter (where local_held_by_hysteresis), count(*) filter (where flip_prevented), "
+        "count(previous_route) from routing_decisions"
+    ).fetchone()
+    return int(held), int(prevented), int(known)
+
+
+def print_hysteresis(con: duckdb.DuckDBPyConnection, console: Console, previous: Path | None) -> None:
+    """What route hysteresis did in this build (nothing is printed while it is off), or that foxml ignores it."""
+    if "hysteresis_enabled" not in relation_columns(con, "routing_policy"):
+        return
+    enabled, semantics = con.execute("select hysteresis_enabled, semantics from routing_policy").fetchone()
+    if enabled and semantics != "strict":
+        console.print(f"note: hysteresis is ignored under semantics: {semantics} (it applies to strict only)")
+        return
+    counts = hysteresis_counts(con)
+    if counts is None:
+        return
+    held, prevented, known = counts
+    source = f"previous plan {previous}" if previous is not None else "no previous plan (first run)"
+    console.print(
+        f"hysteresis: {source}; {known} decisions had a previous route; lanes held {held}; "
+        f"route flips prevented {prevented}",
+        soft_wrap=True,
+    )
 
 
 def plan_totals(plan: dict) -> dict:
