@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from trainplan.plan.routes import route_names
-from trainplan.warehouse.database import relation_columns
+from trainplan.warehouse.hysteresis import hysteresis_counts, hysteresis_setting
 from trainplan.warehouse.rejects import fetch_rejects
 
 REJECTS_SHOWN = 20
@@ -40,37 +40,19 @@ def print_summary(con: duckdb.DuckDBPyConnection, console: Console) -> None:
     console.print(f"targets: {targets} (cross-sectional enabled: {cs_enabled}); jobs: {total_jobs}")
 
 
-def hysteresis_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int] | None:
-    """(lanes held, route flips prevented, decisions with a previous route) when hysteresis is on, else None."""
-    if "hysteresis_enabled" not in relation_columns(con, "routing_policy"):
-        return None
-    enabled, semantics = con.execute("select hysteresis_enabled, semantics from routing_policy").fetchone()
-    if not enabled or semantics != "strict":
-        return None
-    held, prevented, known = con.execute(
-        "select count(*) filter (where cs_held_by_hysteresis and symbol is null) "
-        "+ count(*) filter (where local_held_by_hysteresis), count(*) filter (where flip_prevented), "
-        "count(previous_route) from routing_decisions"
-    ).fetchone()
-    return int(held), int(prevented), int(known)
-
-
 def print_hysteresis(con: duckdb.DuckDBPyConnection, console: Console, previous: Path | None) -> None:
     """What route hysteresis did in this build (nothing is printed while it is off), or that foxml ignores it."""
-    if "hysteresis_enabled" not in relation_columns(con, "routing_policy"):
-        return
-    enabled, semantics = con.execute("select hysteresis_enabled, semantics from routing_policy").fetchone()
+    enabled, semantics = hysteresis_setting(con)
     if enabled and semantics != "strict":
         console.print(f"note: hysteresis is ignored under semantics: {semantics} (it applies to strict only)")
         return
-    counts = hysteresis_counts(con)
-    if counts is None:
+    if not enabled:
         return
-    held, prevented, known = counts
+    counts = hysteresis_counts(con)
     source = f"previous plan {previous}" if previous is not None else "no previous plan (first run)"
     console.print(
-        f"hysteresis: {source}; {known} decisions had a previous route; lanes held {held}; "
-        f"route flips prevented {prevented}",
+        f"hysteresis: {source}; {counts.decisions_with_previous_route} decisions had a previous route; "
+        f"lanes held {counts.lanes_held}; route flips prevented {counts.flips_prevented}",
         soft_wrap=True,
     )
 
@@ -101,6 +83,13 @@ def print_plan_summary(plan: dict, console: Console) -> None:
         console.print(table)
     targets = totals["target"]
     console.print(f"targets with jobs: {len(targets)}; jobs: {sum(targets.values())}")
+    hysteresis = (plan.get("summary") or {}).get("hysteresis")
+    if hysteresis is not None:
+        console.print(
+            f"hysteresis: route flips prevented {hysteresis.get('flips_prevented')}, lanes held "
+            f"{hysteresis.get('lanes_held')}, decisions with a previous route "
+            f"{hysteresis.get('decisions_with_previous_route')}"
+        )
 
 
 def print_rejects(con: duckdb.DuckDBPyConnection, console: Console) -> None:
