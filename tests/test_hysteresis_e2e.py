@@ -7,7 +7,7 @@ well above its strong threshold, and a band of 0.02 for both lanes. The symbol l
 
 | symbol | run 1 | run 2 | run 3 |
 |---|---|---|---|
-| NOISY | 0.545 BOTH | 0.535: bare EXPERIMENTAL, kept WEAK_BUT_OK (≥ 0.54 − 0.02): BOTH, flip prevented | 0.55 BOTH |
+| NOISY | 0.545 BOTH | 0.535: bare EXPERIMENTAL, kept WEAK_BUT_OK (≥ 0.54 - 0.02): BOTH, flip prevented | 0.55 BOTH |
 | UP | 0.53 EXPERIMENTAL, CS | 0.55: bare WEAK_BUT_OK, needs 0.56: CS, flip prevented | 0.57 BOTH (a real change) |
 | REAL | 0.545 BOTH | 0.545 BOTH | 0.49 < 0.52: DISALLOWED, CS (a real change) |
 | LEAK | 0.56 BOTH | leakage BLOCKED (score 0.56): DISALLOWED at once, CS | same |
