@@ -96,9 +96,7 @@ def three_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     master = out / "globals/training_plan/master_training_plan.json"
     runs: dict = {}
     for run in RUNS:
-        proc = _cli(
-            "refresh", "--candidates", _candidates(tmp, run), "--out", out, "--db", db, "--policy", policy
-        )
+        proc = _cli("refresh", "--candidates", _candidates(tmp, run), "--out", out, "--db", db, "--policy", policy)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         kept = shutil.copy(master, tmp / f"plan{run}.json")
         explain = _cli("explain", TARGET, "NOISY", "--db", db) if run == 2 else None
