@@ -20,6 +20,7 @@ Altair chart of the flips per run is rendered to SVG (vl-convert).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import shutil
@@ -134,7 +135,7 @@ def churn(args: argparse.Namespace, work: Path) -> dict[str, list[dict[Pair, str
 def flips(history: list[dict[Pair, str]], drop: set[Pair]) -> list[int]:
     """Flips per run from the second on, counted over the pairs not in `drop`."""
     out = []
-    for before, after in zip(history, history[1:], strict=False):
+    for before, after in itertools.pairwise(history):
         out.append(sum(1 for p, r in after.items() if p not in drop and before.get(p) != r))
     return out
 
