@@ -126,7 +126,9 @@ def churn(args: argparse.Namespace, work: Path) -> dict[str, list[dict[Pair, str
             history[name].append(routes(settings.db_path))
         print(f"run {run:2d}: done", flush=True)
         (work / "history.json").write_text(  # kept with --workdir: the figures without running again
-            json.dumps({name: [[[*p, r] for p, r in sorted(h.items())] for h in runs] for name, runs in history.items()})
+            json.dumps(
+                {name: [[[*p, r] for p, r in sorted(h.items())] for h in runs] for name, runs in history.items()}
+            )
         )
     report(universe, history)
     return history
@@ -198,9 +200,7 @@ def chart(history: dict[str, list[dict[Pair, str]]], universe: Universe, path: P
         )
     )
     change = (
-        alt.Chart(alt.Data(values=[{"run": CHANGE_RUN}]))
-        .mark_rule(strokeDash=[4, 4], color="gray")
-        .encode(x="run:Q")
+        alt.Chart(alt.Data(values=[{"run": CHANGE_RUN}])).mark_rule(strokeDash=[4, 4], color="gray").encode(x="run:Q")
     )
     title = (
         f"Route flips per run, {len(universe.targets)} targets x {len(universe.symbols)} symbols "
