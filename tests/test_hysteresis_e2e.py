@@ -145,6 +145,8 @@ def test_a_real_change_passes_in_one_run(three_runs: dict) -> None:
     symbols = routing["targets"][TARGET]["symbols"]
     assert (symbols["NOISY"]["local_runs_in_state"], symbols["REAL"]["local_runs_in_state"]) == (3, 1)
     assert symbols["REAL"]["previous_route"] == "ROUTE_BOTH"
+    validate = _cli("validate", three_runs[3]["plan"].parent / "out")  # plan_id and counts hold with the new keys
+    assert validate.returncode == 0, validate.stdout + validate.stderr
 
 
 def test_explain_diff_and_summary_show_hysteresis(three_runs: dict) -> None:
