@@ -58,16 +58,17 @@ def _candidates(folder: Path, run: int) -> Path:
     return write_reference_candidates(rows, folder / f"run{run}", datetime(2026, 1, run, tzinfo=UTC))
 
 
-def _policy(folder: Path) -> Path:
+def _policy(folder: Path, semantics: str = "strict") -> Path:
     doc = yaml.safe_load(default_policy(project_dir()).read_text())
     doc["routing"].update(
         {
+            "semantics": semantics,
             "dump_plan_as": ["JSON"],
             "training_plan_files": [],
             "hysteresis": {"enabled": True, "band": {"cross_sectional": 0.02, "symbol": 0.02}},
         }
     )
-    path = folder / "policy.yaml"
+    path = folder / f"policy_{semantics}.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
     return path
 
@@ -170,3 +171,16 @@ def test_an_unreadable_previous_plan_is_an_error(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert f"{bad}: cannot read the previous plan" in proc.stderr.replace("\n", "")
     assert not (tmp_path / "out" / "globals" / "training_plan").exists()  # nothing published
+
+
+def test_foxml_ignores_hysteresis_and_says_so(tmp_path: Path) -> None:
+    args = ["--out", tmp_path / "out", "--db", tmp_path / "t.duckdb", "--policy", _policy(tmp_path, "foxml")]
+    for run in (1, 2):
+        proc = _cli("refresh", "--candidates", _candidates(tmp_path, run), *args)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "note: hysteresis is ignored under semantics: foxml" in proc.stdout
+    decisions = _decisions(tmp_path / "t.duckdb")
+    assert {d["local_hysteresis_status"] for s, d in decisions.items() if s} == {"ignored_under_foxml"}
+    assert not any(d["held_by_hysteresis"] for d in decisions.values())
+    plan = json.loads((tmp_path / "out/globals/training_plan/master_training_plan.json").read_text())
+    assert "hysteresis" not in plan["summary"]  # its keys are written only while it decides
