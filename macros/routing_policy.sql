@@ -43,7 +43,9 @@
 {#-
     routing_policy_schema(): every key the policy may hold, and the one place its defaults are written. FoxML's
     keys keep their names and meaning (CONFIG/training_config/routing_config.yaml); trainplan's own keys are semantics, score_stage, stability_classification.top_k,
-    horizon_patterns, same_day_minutes, model_families and the optional `multiclass` threshold. Spec fields:
+    horizon_patterns, same_day_minutes, model_families, hysteresis (docs/decision-semantics.md, "Hysteresis";
+    off by default, its band 0.02 score units per lane, README "Route hysteresis" says why) and the optional
+    `multiclass` threshold. A threshold spec may carry `min` (every number of the mapping is checked). Spec fields:
     type (mapping, bool, int, number, enum, enum_list, name_list, threshold, horizon_patterns, identifier),
     values (enum), min / max (numbers), required, default, keys (mapping).
 -#}
@@ -97,7 +99,13 @@
             {'regex': '(\\d+)h', 'multiplier': 60},
             {'regex': '(\\d+)d', 'multiplier': 1440}]},
         'same_day_minutes': {'type': 'int', 'min': 1, 'default': 390},
-        'model_families': {'type': 'name_list', 'default': ['lightgbm', 'xgboost']}
+        'model_families': {'type': 'name_list', 'default': ['lightgbm', 'xgboost']},
+        'hysteresis': {'type': 'mapping', 'default': {}, 'keys': {
+            'enabled': {'type': 'bool', 'default': false},
+            'band': {'type': 'mapping', 'default': {}, 'keys': {
+                'cross_sectional': {'type': 'threshold', 'min': 0, 'default': 0.02},
+                'symbol': {'type': 'threshold', 'min': 0, 'default': 0.02}}},
+            'min_runs_before_change': {'type': 'int', 'min': 1, 'default': 1}}}
     }) }}
 {% endmacro %}
 
@@ -210,6 +218,28 @@
                         {% do rows.append((semantics, lane, level, task_class, tier, found[0], found[1])) %}
                     {% endfor %}
                 {% endfor %}
+            {% endfor %}
+        {% endfor %}
+    {% endfor %}
+    {{ return(rows) }}
+{% endmacro %}
+
+{#-
+    policy_band_rows(policy): every (lane, task class, tier, band, source) of the policy's hysteresis.band — the
+    rows of stg_policy__hysteresis_bands. A band resolves like a strict threshold (policy_threshold): a number for
+    every task and tier, or a {classification, multiclass, regression} mapping.
+-#}
+{% macro policy_band_rows(policy) %}
+    {% set rows = [] %}
+    {% if not execute %}
+        {{ return(rows) }}
+    {% endif %}
+    {% for lane in ['cross_sectional', 'symbol'] %}
+        {% set value = policy['hysteresis']['band'][lane] %}
+        {% for task_class in ['classification', 'multiclass', 'regression'] %}
+            {% for tier in ['default', 'short', 'medium', 'long', 'very_long'] %}
+                {% set found = policy_threshold(value, 'hysteresis.band.' ~ lane, task_class, tier, 'strict') %}
+                {% do rows.append((lane, task_class, tier, found[0], found[1])) %}
             {% endfor %}
         {% endfor %}
     {% endfor %}

@@ -99,16 +99,17 @@
             {% endfor %}
         {% endif %}
     {% elif t == 'threshold' %}
-        {% do policy_validate_threshold(path, value, errors) %}
+        {% do policy_validate_threshold(path, value, errors, spec.get('min')) %}
     {% elif t == 'horizon_patterns' %}
         {% do policy_validate_patterns(path, spec, value, errors) %}
     {% endif %}
     {{ return(value) }}
 {% endmacro %}
 
-{#- policy_validate_threshold(path, value, errors): a number, or a task/tier mapping (docs/decision-semantics.md). -#}
-{% macro policy_validate_threshold(path, value, errors) %}
-    {% set number_spec = {'type': 'number'} %}
+{#- policy_validate_threshold(path, value, errors, min): a number, or a task/tier mapping (docs/decision-semantics.md);
+    with `min`, every number of it at least that. -#}
+{% macro policy_validate_threshold(path, value, errors, min=none) %}
+    {% set number_spec = {'type': 'number', 'min': min} %}
     {% if value is mapping %}
         {% set allowed = ['classification', 'multiclass', 'regression'] %}
         {% for key in value %}
@@ -129,6 +130,8 @@
         {% endfor %}
     {% elif value is boolean or value is not number %}
         {% do errors.append("key '" ~ path ~ "': expected " ~ policy_expected({'type': 'threshold'}) ~ ", got " ~ policy_repr(value)) %}
+    {% else %}
+        {% do policy_validate_value(path, number_spec, value, errors) %}
     {% endif %}
 {% endmacro %}
 

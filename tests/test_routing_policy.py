@@ -61,6 +61,7 @@ def _many_errors(doc: dict[str, Any]) -> None:
     r["dump_plan_as"] = "JSON"
     r["training_plan_files"] = ["YAML", "BY_SYMBOLS"]
     r["horizon_patterns"] = [{"regex": r"\d+m", "multiplier": 1}, {"regex": r"(\d+)h", "multiplier": 0}]
+    r["hysteresis"] = {"enabled": True, "band": {"symbol": {"classification": -0.01}}}
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +109,8 @@ ERRORS = {
     "values: YAML, MARKDOWN, BY_TARGET, BY_SYMBOL, BY_TYPE, BY_ROUTE",
     "regex without a capture group": "key 'routing.horizon_patterns[0].regex': '\\d+m' has no capture group",
     "multiplier below 1": "key 'routing.horizon_patterns[1].multiplier': expected a whole number >= 1, got 0",
+    "negative hysteresis band": "key 'routing.hysteresis.band.symbol.classification': expected a number in [0, inf], "
+    "got -0.01",
 }
 
 

@@ -13,7 +13,7 @@ from trainplan.cli.options import DbOption, PolicyOption, WaitOption
 from trainplan.cli.report import ledger_relations
 from trainplan.config.settings import Settings, make_settings
 from trainplan.export.refresh import demo_settings, export_from_database, refresh
-from trainplan.inspect.summary import print_rejects, print_summary
+from trainplan.inspect.summary import print_hysteresis, print_rejects, print_summary
 from trainplan.report.build import write_report
 from trainplan.train.run import TrainOptions, run_training
 from trainplan.warehouse.database import read_only
@@ -31,6 +31,7 @@ def _refresh_and_report(console: Console, settings: Settings, strict: bool = Fal
         console.print(f"note: {result.recovered}")
     with read_only(result.db_path) as con:
         print_summary(con, console)
+        print_hysteresis(con, console, result.previous_plan)
         print_rejects(con, console)
     console.print(f"plan: {result.master_plan}")
     console.print(f"database: {result.db_path}")
@@ -54,9 +55,18 @@ def refresh_cmd(
     policy: PolicyOption = None,
     db: DbOption = None,
     wait: WaitOption = 0.0,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="The previous plan route hysteresis starts from (default: the plan published in the output folder).",
+        ),
+    ] = None,
 ) -> None:
     """dbt build on a run directory, then export the training plan."""
-    settings = make_settings(run_dir=run_dir, candidates_file=candidates, out_dir=out, policy_path=policy, db_path=db)
+    settings = make_settings(
+        run_dir=run_dir, candidates_file=candidates, out_dir=out, policy_path=policy, db_path=db, previous_plan=previous
+    )
     _refresh_and_report(make_console(), settings, strict=strict, wait=wait)
 
 

@@ -31,6 +31,7 @@ class Settings:
     candidates_file: Path | None = None
     out_dir: Path | None = None
     threads: int = 2
+    previous_plan: Path | None = None  # --previous; None: the plan published under plan_root (if any)
 
     @property
     def dbt_work_dir(self) -> Path:
@@ -85,6 +86,7 @@ def make_settings(
     db_path: Path | None = None,
     policy_path: Path | None = None,
     latest_db: bool = False,
+    previous_plan: Path | None = None,
 ) -> Settings:
     """Resolve options and environment into absolute paths (TRAINPLAN_DB, TRAINPLAN_POLICY, TRAINPLAN_THREADS).
 
@@ -113,4 +115,5 @@ def make_settings(
         candidates_file=_absolute(candidates_file) if candidates_file else None,
         out_dir=_absolute(out_dir) if out_dir else None,
         threads=int(threads),
+        previous_plan=_absolute(previous_plan) if previous_plan else None,
     )

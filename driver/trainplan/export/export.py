@@ -87,7 +87,7 @@ def export_plan(
             # the worker writes the files cut from the jobs' text; the main thread runs the DuckDB queries
             master_done = worker.submit(training_files.write_master, training, header, jobs)
             views_done = worker.submit(training_files.write_views, training, jobs, views, failed) if views else None
-            plan_jobs.prepare_routes(con, header.formats)
+            plan_jobs.prepare_routes(con, header.formats, header.hysteresis)
             routing_json = None
             if "json" in header.formats:
                 routing_json = routing_files.write_routing_json(con, staging / ROUTING_PLAN, header)

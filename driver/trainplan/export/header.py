@@ -22,6 +22,7 @@ from trainplan.plan.files import CANDIDATES_SNAPSHOT, ROUTING_PLAN_DIR
 from trainplan.plan.model import PlanInvalid
 from trainplan.plan.schema import SCHEMA_VERSION
 from trainplan.warehouse.database import relation_columns, scalar
+from trainplan.warehouse.hysteresis import hysteresis_counts, hysteresis_on
 
 FORMAT_SUFFIX = {"JSON": "json", "YAML": "yaml", "MARKDOWN": "md", "MD": "md"}
 # The policy's training_plan_files: the training plan's files besides the master and its mirror (always written).
@@ -77,8 +78,9 @@ def _counts(con: duckdb.DuckDBPyConnection, key: str) -> dict[str, int]:
     return {k: int(n) for k, n in con.execute(plan_sql.jobs_summary(key)).fetchall()}
 
 
-def build_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def build_summary(con: duckdb.DuckDBPyConnection, hysteresis: bool = False) -> dict[str, Any]:
     by_type = _counts(con, "training_type")
+    extra = {"hysteresis": hysteresis_counts(con).as_summary()} if hysteresis else {}
     return {
         "by_route": _counts(con, "route"),
         "by_type": by_type,
@@ -86,6 +88,7 @@ def build_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "total_cs_jobs": by_type.get("cross_sectional", 0),
         "total_symbol_jobs": by_type.get("symbol_specific", 0),
         "total_blocked": by_type.get("blocked", 0),
+        **extra,
     }
 
 
@@ -124,6 +127,7 @@ class PlanHeader:
     formats: list[str]
     training_files: tuple[str, ...]
     has_candidates: bool
+    hysteresis: bool = False  # route hysteresis decided the plan: its keys are written
 
     def views(self) -> list[str]:
         """The derived-view folders to write (by_target, ...), in the reference's order."""
@@ -142,7 +146,8 @@ def build_header(
     has_candidates = bool(relation_columns(con, "routing_candidates"))
     snapshot = (ROUTING_PLAN_DIR / CANDIDATES_SNAPSHOT).as_posix() if has_candidates else None
     routing_plan_path = (ROUTING_PLAN_DIR / f"routing_plan.{formats[0]}").as_posix() if formats else None
-    summary = build_summary(con)
+    hysteresis = hysteresis_on(con)
+    summary = build_summary(con, hysteresis)
     common = {
         "schema_version": SCHEMA_VERSION,
         "plan_id": PLAN_ID_PLACEHOLDER,
@@ -171,7 +176,7 @@ def build_header(
         "view": None,
         **common,
     }
-    return PlanHeader(training, routing, summary, formats, training_files, has_candidates)
+    return PlanHeader(training, routing, summary, formats, training_files, has_candidates, hysteresis)
 
 
 def plan_id_of(header: PlanHeader, jobs_sha256: str, routes_sha256: str) -> str:

@@ -34,11 +34,13 @@ def prepare(con: duckdb.DuckDBPyConnection) -> str:
     return plan_sql.job_json_sql(relation_columns(con, "training_jobs"))
 
 
-def prepare_routes(con: duckdb.DuckDBPyConnection, formats: list[str]) -> None:
-    """The temp table plan_routes, when dump_plan_as lists a format (with the Markdown rows when it lists MARKDOWN).
-    Built once the jobs are fetched: the worker thread then writes the training plan meanwhile."""
+def prepare_routes(con: duckdb.DuckDBPyConnection, formats: list[str], hysteresis: bool = False) -> None:
+    """The temp table plan_routes, when dump_plan_as lists a format (with the Markdown rows when it lists MARKDOWN;
+    with the hysteresis keys while hysteresis is on). Built once the jobs are fetched: the worker thread then writes
+    the training plan meanwhile."""
     if formats:
-        con.execute(plan_sql.plan_routes_sql(relation_columns(con, "routing_decisions"), markdown="md" in formats))
+        columns = relation_columns(con, "routing_decisions")
+        con.execute(plan_sql.plan_routes_sql(columns, markdown="md" in formats, hysteresis=hysteresis))
 
 
 def check_plan(con: duckdb.DuckDBPyConnection, header: PlanHeader, job_json: str) -> None:

@@ -24,6 +24,7 @@ from trainplan.export.export import PLAN_FOLDERS, ExportResult, export_plan
 from trainplan.export.store import publish
 from trainplan.locking import exclusive_all
 from trainplan.plan.files import GLOBALS
+from trainplan.plan.previous import published_plan, write_previous_lanes
 from trainplan.samples.sample import SampleOptions, generate_sample
 from trainplan.warehouse.database import read_only
 from trainplan.warehouse.dbt_runner import build_database, remove_database
@@ -34,6 +35,7 @@ SAMPLE_RUN = Path("examples/sample_run")
 DEMO_DIR = "demo"
 LOCK_SUFFIX = ".lock"
 JOURNAL_SUFFIX = ".refresh-journal.json"
+PREVIOUS_LANES = "previous_lanes.parquet"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class RefreshResult:
     n_rejects: int
     plan_id: str
     recovered: str | None  # what was repaired of an earlier, interrupted refresh
+    previous_plan: Path | None  # the plan the decisions' hysteresis and previous routes were read from
     warnings: tuple[str, ...] = ()  # the policy's threshold orderings that leave a state unreachable
 
 
@@ -116,7 +119,10 @@ def recover(db_path: Path) -> str | None:
 
 
 def refresh(settings: Settings, strict: bool = False, wait: float = 0.0) -> RefreshResult:
-    """Build and export. With `strict`, any rejected input fails the refresh and keeps the previous plan."""
+    """Build and export. With `strict`, any rejected input fails the refresh and keeps the previous plan.
+
+    The previous plan (`settings.previous_plan`, else the plan published under the plan root) is read first: its
+    lanes go to dbt as the source `previous_plan` (route hysteresis, previous routes); none before a first run."""
     check_inputs(settings)
     warnings = tuple(check_policy_file(settings.policy_path))
     with storage_errors("refreshing", "the previous plan is unchanged", settings.plan_root / GLOBALS):
@@ -126,7 +132,9 @@ def refresh(settings: Settings, strict: bool = False, wait: float = 0.0) -> Refr
 def _refresh(settings: Settings, strict: bool, wait: float, warnings: tuple[str, ...]) -> RefreshResult:
     with exclusive_all(writer_locks(settings, database=True), wait):
         recovered = recover(settings.db_path)
-        building = build_database(settings).db_path
+        previous = settings.previous_plan or published_plan(settings.plan_root)
+        lanes = write_previous_lanes(previous, settings.dbt_work_dir / PREVIOUS_LANES)
+        building = build_database(settings, previous_lanes=lanes).db_path
         try:
             if strict:
                 fail_on_rejects(building)
@@ -150,6 +158,7 @@ def _refresh(settings: Settings, strict: bool, wait: float, warnings: tuple[str,
         n_rejects=n_rejects,
         plan_id=exported.plan_id,
         recovered=recovered,
+        previous_plan=previous,
         warnings=warnings,
     )
 

@@ -114,10 +114,30 @@ def job_json_sql(job_columns: set[str]) -> str:
     return json_object_sql(pairs, raw=frozenset({"metadata"}))
 
 
-def plan_routes_sql(decision_columns: set[str], *, markdown: bool = True) -> str:
-    """The plan_routes table: one §4 entry per decision (symbol null: the target's cross_sectional entry), and the
-    Markdown table row of a symbol decision when routing_plan.md is written (null otherwise: it costs as much as
-    the entry)."""
+# Keys a routing entry gains while route hysteresis is on (docs/decision-semantics.md, "Hysteresis"): the
+# previous state or route, what the decision would have been without hysteresis, the margin a held lane needed,
+# and for how many runs the lane has held its state (read back by trainplan.plan.previous at the next refresh).
+HYSTERESIS_CS_KEYS = (
+    ("held_by_hysteresis", "held_by_hysteresis"),
+    ("previous_state", "previous_cs_state"),
+    ("state_without_hysteresis", "cs_state_without_hysteresis"),
+    ("hysteresis_needed_margin", "num(cs_hysteresis_needed_margin)"),
+    ("runs_in_state", "cs_runs_in_state"),
+)
+HYSTERESIS_SYMBOL_KEYS = (
+    ("held_by_hysteresis", "held_by_hysteresis"),
+    ("previous_route", "previous_route"),
+    ("route_without_hysteresis", "route_without_hysteresis"),
+    ("local_state_without_hysteresis", "local_state_without_hysteresis"),
+    ("local_hysteresis_needed_margin", "num(local_hysteresis_needed_margin)"),
+    ("local_runs_in_state", "local_runs_in_state"),
+)
+
+
+def plan_routes_sql(decision_columns: set[str], *, markdown: bool = True, hysteresis: bool = False) -> str:
+    """The plan_routes table: one §4 entry per decision (symbol null: the target's cross_sectional entry; with
+    `hysteresis`, the HYSTERESIS_*_KEYS too), and the Markdown table row of a symbol decision when routing_plan.md
+    is written (null otherwise: it costs as much as the entry)."""
 
     def col(name: str, cast: str = "varchar") -> str:
         return name if name in decision_columns else f"null::{cast}"
@@ -137,6 +157,7 @@ def plan_routes_sql(decision_columns: set[str], *, markdown: bool = True) -> str
             ("margin", f"num({col('cs_margin', 'double')})"),
             ("sample_size", col("cs_sample_size", "bigint")),
             ("leakage_status", col("cs_leakage_status")),
+            *(HYSTERESIS_CS_KEYS if hysteresis else ()),
         ]
     )
     symbol_entry = json_object_sql(
@@ -152,6 +173,7 @@ def plan_routes_sql(decision_columns: set[str], *, markdown: bool = True) -> str
             ("local_stability", col("local_stability")),
             ("local_leakage_status", col("local_leakage_status")),
             ("local_sample_size", col("local_sample_size", "bigint")),
+            *(HYSTERESIS_SYMBOL_KEYS if hysteresis else ()),
         ]
     )
 

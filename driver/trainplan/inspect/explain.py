@@ -129,6 +129,56 @@ def _checks(lane: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+HYSTERESIS_STATUS = {
+    "first_run": "no previous state for this lane (first run): decided on the bare thresholds",
+    "hard_block": "a hard block or a missing score acts at once: hysteresis does not apply",
+    "min_runs": "the lane is younger than min_runs_before_change: it keeps its previous state",
+    "band": "levels above the previous state need threshold + band, levels at or below it are kept down to "
+    "threshold - band",
+    "ignored_under_foxml": "hysteresis.enabled is ignored under semantics: foxml",
+}
+
+
+def _hysteresis_line(lane: dict[str, Any]) -> str | None:
+    """What route hysteresis did to a lane (int_routing__lane_signals), None while it is off."""
+    status = lane.get("hysteresis_status")
+    if status in (None, "off"):
+        return None
+    text = f"hysteresis ({status}): {HYSTERESIS_STATUS.get(status, status)}"
+    if status in ("band", "min_runs", "hard_block"):
+        text += f"; previous state {_fmt(lane.get('previous_state'))}"
+    if status == "band":
+        text += (
+            f"; band {_fmt(lane.get('hysteresis_band'))}: bars strong {_fmt(lane.get('strong_bar'))}, "
+            f"min {_fmt(lane.get('min_bar'))}, experimental {_fmt(lane.get('experimental_bar'))}"
+        )
+    if lane.get("held_by_hysteresis"):
+        needed = lane.get("hysteresis_needed_margin")
+        text += (
+            f"; [bold]held[/] at {lane.get('signal_state')} (without hysteresis "
+            f"{lane.get('signal_state_without_hysteresis')}"
+            + ("" if needed is None else f"; a change needed a margin of {needed:+.4f} over the threshold crossed")
+            + ")"
+        )
+    return text
+
+
+def _decision_hysteresis(d: dict[str, Any]) -> str | None:
+    """The decision's hysteresis summary: previous route, route without hysteresis, flip prevented."""
+    statuses = {d.get("cs_hysteresis_status"), d.get("local_hysteresis_status")} - {None, "off"}
+    if not statuses:
+        return None
+    if statuses == {"ignored_under_foxml"}:
+        return "hysteresis: ignored under semantics: foxml"
+    held = "[bold]held by hysteresis[/]" if d.get("held_by_hysteresis") else "not held by hysteresis"
+    flip = (
+        f"; flip prevented: without hysteresis the route would be {d.get('route_without_hysteresis')}"
+        if d.get("flip_prevented")
+        else ""
+    )
+    return f"hysteresis: {held}; previous route {_fmt(d.get('previous_route'))}{flip}"
+
+
 def print_explanation(ex: Explanation, console: Console) -> None:
     scope = f"{ex.target} / {ex.symbol}" if ex.symbol is not None else f"{ex.target} (cross-sectional)"
     console.print(f"[bold]{scope}[/]")
@@ -166,6 +216,8 @@ def print_explanation(ex: Explanation, console: Console) -> None:
                 f"decided: rule [bold]{lane['lane_rule']}[/] → state [bold]{lane.get('signal_state')}[/] "
                 f"(threshold {_fmt(lane.get('held_threshold'))}, margin {_fmt(lane.get('margin'))})"
             )
+        if (line := _hysteresis_line(lane)) is not None:
+            console.print(line, soft_wrap=True)
     d = ex.decision
     final = Table(title="decision", show_header=False)
     for key in (
@@ -183,6 +235,8 @@ def print_explanation(ex: Explanation, console: Console) -> None:
             final.add_row(key, _fmt(d[key]))
     final.add_row("reason", "; ".join(d.get("reasons") or []) or _fmt(d.get("cs_summary")))
     console.print(final)
+    if (line := _decision_hysteresis(d)) is not None:
+        console.print(line, soft_wrap=True)
     if ex.jobs:
         for job in ex.jobs:
             console.print(f"job: {job['job_id']} ({job['route']}, priority {job['priority']})")

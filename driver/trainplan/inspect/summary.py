@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
 from trainplan.plan.routes import route_names
+from trainplan.warehouse.hysteresis import hysteresis_counts, hysteresis_setting
 from trainplan.warehouse.rejects import fetch_rejects
 
 REJECTS_SHOWN = 20
@@ -37,6 +40,23 @@ def print_summary(con: duckdb.DuckDBPyConnection, console: Console) -> None:
     console.print(f"targets: {targets} (cross-sectional enabled: {cs_enabled}); jobs: {total_jobs}")
 
 
+def print_hysteresis(con: duckdb.DuckDBPyConnection, console: Console, previous: Path | None) -> None:
+    """What route hysteresis did in this build (nothing is printed while it is off), or that foxml ignores it."""
+    enabled, semantics = hysteresis_setting(con)
+    if enabled and semantics != "strict":
+        console.print(f"note: hysteresis is ignored under semantics: {semantics} (it applies to strict only)")
+        return
+    if not enabled:
+        return
+    counts = hysteresis_counts(con)
+    source = f"previous plan {previous}" if previous is not None else "no previous plan (first run)"
+    console.print(
+        f"hysteresis: {source}; {counts.decisions_with_previous_route} decisions had a previous route; "
+        f"lanes held {counts.lanes_held}; route flips prevented {counts.flips_prevented}",
+        soft_wrap=True,
+    )
+
+
 def plan_totals(plan: dict) -> dict:
     """Totals of a written plan: jobs by route, type, priority and target (in the plan's order)."""
     totals: dict[str, dict[str, int]] = {"route": {}, "training_type": {}, "priority": {}, "target": {}}
@@ -63,6 +83,13 @@ def print_plan_summary(plan: dict, console: Console) -> None:
         console.print(table)
     targets = totals["target"]
     console.print(f"targets with jobs: {len(targets)}; jobs: {sum(targets.values())}")
+    hysteresis = (plan.get("summary") or {}).get("hysteresis")
+    if hysteresis is not None:
+        console.print(
+            f"hysteresis: route flips prevented {hysteresis.get('flips_prevented')}, lanes held "
+            f"{hysteresis.get('lanes_held')}, decisions with a previous route "
+            f"{hysteresis.get('decisions_with_previous_route')}"
+        )
 
 
 def print_rejects(con: duckdb.DuckDBPyConnection, console: Console) -> None:

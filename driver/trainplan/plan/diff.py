@@ -29,6 +29,8 @@ class PlanDiff:
     metadata: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     # job_id -> (times in A, times in B), for every id that appears more than once in either plan
     duplicates: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # B's summary.hysteresis (lanes held, flips prevented; written while route hysteresis is on), else None
+    hysteresis: dict[str, Any] | None = None
 
     @property
     def differs(self) -> bool:
@@ -71,6 +73,7 @@ def diff_plans(a: dict[str, Any], b: dict[str, Any]) -> PlanDiff:
         changed=changed,
         metadata=meta,
         duplicates=_duplicates(a, b),
+        hysteresis=(b.get("summary") or {}).get("hysteresis"),
     )
 
 
@@ -130,3 +133,8 @@ def print_diff(diff: PlanDiff, console: Console) -> None:
         f"added {len(diff.added)}, removed {len(diff.removed)}, changed {len(diff.changed)} "
         f"(route changes {len(routes)}), duplicated job_ids {len(diff.duplicates)}"
     )
+    if diff.hysteresis is not None:
+        console.print(
+            f"hysteresis in B: route flips prevented {diff.hysteresis.get('flips_prevented')}, "
+            f"lanes held {diff.hysteresis.get('lanes_held')}"
+        )

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from trainplan.errors import TrainplanError
-from trainplan.plan.files import MASTER, MIRROR, ROUTING_PLAN_JSON, routing_plan_dir, training_plan_dir
+from trainplan.plan.previous import PlanFiles, plan_files  # noqa: F401  (re-exported: the report reads plans through them)
 from trainplan.warehouse.database import relation_columns
 
 HEAD_BYTES = 1 << 16
@@ -20,26 +19,6 @@ HEAD_BYTES = 1 << 16
 
 class ReportInputError(TrainplanError):
     """A plan or database the report cannot read."""
-
-
-@dataclass(frozen=True)
-class PlanFiles:
-    """A written plan: its master file and, when the policy wrote one, its routing_plan.json."""
-
-    master: Path
-    routing_plan: Path | None
-
-    @property
-    def folder(self) -> Path:
-        return self.master.parent
-
-
-def plan_files(plan: Path) -> PlanFiles:
-    """The plan's files for a plan file, a training_plan folder or the folder holding globals/."""
-    folder = training_plan_dir(plan)
-    master = plan if plan.is_file() else folder / MASTER if (folder / MASTER).is_file() else folder / MIRROR
-    routing = routing_plan_dir(plan) / ROUTING_PLAN_JSON
-    return PlanFiles(master=master, routing_plan=routing if routing.is_file() else None)
 
 
 _SPACE = re.compile(r"\s*")

@@ -48,8 +48,9 @@ def dbt_executable() -> str:
     return found
 
 
-def dbt_env(settings: Settings, db_path: Path) -> dict[str, str]:
-    """The child's environment: the paths dbt's project reads, and no telemetry or version check."""
+def dbt_env(settings: Settings, db_path: Path, previous_lanes: Path | None = None) -> dict[str, str]:
+    """The child's environment: the paths dbt's project reads (with `previous_lanes`, the previous plan's lanes
+    file for route hysteresis), and no telemetry or version check."""
     env = dict(os.environ)
     env.update(
         {
@@ -57,6 +58,7 @@ def dbt_env(settings: Settings, db_path: Path) -> dict[str, str]:
             "TRAINPLAN_POLICY": str(settings.policy_path),
             "TRAINPLAN_RUN_DIR": str(settings.run_dir) if settings.run_dir else "",
             "TRAINPLAN_CANDIDATES_FILE": str(settings.candidates_file) if settings.candidates_file else "",
+            "TRAINPLAN_PREVIOUS_LANES": str(previous_lanes) if previous_lanes else "",
             "TRAINPLAN_THREADS": str(settings.threads),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_VERSION_CHECK": "false",
@@ -166,6 +168,7 @@ def build_database(
     extra_args: list[str] | None = None,
     *,
     unit_tests: bool = False,
+    previous_lanes: Path | None = None,
 ) -> DbtResult:
     """dbt build into a fresh `building_path(db)` file (the current database is untouched); returns that file.
 
@@ -187,7 +190,7 @@ def build_database(
     proc = subprocess.run(
         cmd,
         cwd=settings.project,
-        env=dbt_env(settings, building),
+        env=dbt_env(settings, building, previous_lanes),
         capture_output=True,
         text=True,
         check=False,

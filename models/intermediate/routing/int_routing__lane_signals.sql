@@ -12,6 +12,11 @@
 -- The CS minimum in dev_mode: strict min(dev_mode_min_sample_size, base) (missing key: base); foxml FoxML's
 -- min(max(dev_min (missing: 5000), int(0.1·n), 5000), base). Both: in dev_mode a CS cohort smaller than the base
 -- minimum also accepts UNKNOWN stability (FoxML's small-cohort allowance).
+-- Hysteresis (strict, hysteresis.enabled; docs/decision-semantics.md, "Hysteresis"), against the lane's state in
+-- the previous plan: a level above that state is reached only at threshold + band, a level at or below it is kept
+-- down to threshold − band (CTE `barred`); a lane younger than min_runs_before_change keeps its state. Hard blocks
+-- and a missing score act at once. lane_rule_without_hysteresis is the same rule on the bare thresholds.
+{%- set levels = [('strong', 'strong_threshold', 3), ('min', 'min_threshold', 2), ('experimental', 'experimental_threshold', 1)] %}
 with
 
 candidates as (
@@ -35,6 +40,18 @@ thresholds as (
 policy as (
 
     select * from {{ ref('stg_policy__settings') }}
+
+),
+
+previous as (
+
+    select * from {{ ref('stg_previous_plan__lanes') }}
+
+),
+
+bands as (
+
+    select * from {{ ref('stg_policy__hysteresis_bands') }}
 
 ),
 
@@ -64,6 +81,8 @@ laned as (
         policy.enable_experimental_lane,
         policy.experimental_allowed_stabilities,
         policy.require_min_successful_families,
+        coalesce(policy.hysteresis_enabled, false) as hysteresis_enabled,
+        coalesce(policy.hysteresis_min_runs_before_change, 1) as hysteresis_min_runs_before_change,
         case
             when candidates.symbol is null then policy.stability_allowlist_cross_sectional
             else policy.stability_allowlist_symbol
@@ -148,23 +167,83 @@ checked as (
 
 ),
 
+with_previous as (
+
+    select
+        checked.*,
+        previous.previous_state,
+        previous.previous_route,
+        previous.previous_runs_in_state,
+        coalesce(bands.band, 0) as hysteresis_band,
+        case previous.previous_state
+            when 'STRONG' then 3
+            when 'WEAK_BUT_OK' then 2
+            when 'EXPERIMENTAL' then 1
+            else 0
+        end as previous_rank,
+        case
+            when not checked.hysteresis_enabled then 'off'
+            when checked.semantics = 'foxml' then 'ignored_under_foxml'
+            when previous.previous_state is null then 'first_run'
+            when
+                checked.fails_sample_size or checked.fails_leakage or checked.fails_families
+                or checked.is_missing_score
+                then 'hard_block'
+            when coalesce(previous.previous_runs_in_state, 1) < checked.hysteresis_min_runs_before_change
+                then 'min_runs'
+            else 'band'
+        end as hysteresis_status
+    from checked
+    left join previous
+        on {{ same_scope('checked', 'previous') }}
+    left join bands
+        on
+            checked.lane = bands.lane
+            and checked.task_class = bands.task_class
+            and checked.horizon_tier = bands.horizon_tier
+
+),
+
+barred as (
+
+    select
+        *,
+        -- noqa: disable=LT02
+        {% for name, threshold, rank in levels %}
+        case
+            when hysteresis_status = 'band' and previous_rank >= {{ rank }} then {{ threshold }} - hysteresis_band
+            when hysteresis_status = 'band' then {{ threshold }} + hysteresis_band
+            when hysteresis_status = 'min_runs' and previous_rank >= {{ rank }} then -1e300
+            when hysteresis_status = 'min_runs' then 1e300
+            else {{ threshold }}
+        end as {{ name }}_bar{{ ',' if not loop.last }}
+        {% endfor %}
+    -- noqa: enable=LT02
+    from with_previous
+
+),
+
 evaluated as (
 
     select
         *,
+        -- noqa: disable=LT02
+        {% for column, suffix in [('lane_rule', '_bar'), ('lane_rule_without_hysteresis', '_threshold')] %}
         case
             when fails_sample_size then 'sample_size_below_min'
             when fails_leakage then 'leakage_blocked'
             when fails_leakage_unreadable then 'leakage_unreadable'
             when fails_families then 'too_few_successful_families'
             when is_missing_score then 'no_score'
-            when stability_allowed and score >= strong_threshold then 'strong'
-            when stability_allowed and score >= min_threshold then 'weak_but_ok'
-            when experimental_stability_allowed and score >= experimental_threshold then 'experimental'
+            when stability_allowed and score >= strong{{ suffix }} then 'strong'
+            when stability_allowed and score >= min{{ suffix }} then 'weak_but_ok'
+            when experimental_stability_allowed and score >= experimental{{ suffix }} then 'experimental'
             when not stability_allowed and not experimental_stability_allowed then 'stability_not_allowed'
             else 'below_thresholds'
-        end as lane_rule
-    from checked
+        end as {{ column }}{{ ',' if not loop.last }}
+        {% endfor %}
+    -- noqa: enable=LT02
+    from barred
 
 ),
 
@@ -172,12 +251,16 @@ stated as (
 
     select
         *,
-        case lane_rule
+        -- noqa: disable=LT02
+        {% for column, rule in [('signal_state', 'lane_rule'), ('signal_state_without_hysteresis', 'lane_rule_without_hysteresis')] %}
+        case {{ rule }}
             when 'strong' then 'STRONG'
             when 'weak_but_ok' then 'WEAK_BUT_OK'
             when 'experimental' then 'EXPERIMENTAL'
             else 'DISALLOWED'
-        end as signal_state,
+        end as {{ column }},
+        {% endfor %}
+        -- noqa: enable=LT02
         case
             when lane_rule = 'strong' then strong_threshold
             when lane_rule in ('weak_but_ok', 'stability_not_allowed') then min_threshold
@@ -191,10 +274,33 @@ stated as (
 
 ),
 
-final as (
+held as (
 
     select
         *,
+        signal_state <> signal_state_without_hysteresis as held_by_hysteresis,
+        case
+            when signal_state = previous_state then coalesce(previous_runs_in_state, 1) + 1
+            else 1
+        end as runs_in_state,
+        case signal_state_without_hysteresis
+            when 'STRONG' then 3
+            when 'WEAK_BUT_OK' then 2
+            when 'EXPERIMENTAL' then 1
+            else 0
+        end > previous_rank as is_promotion_held
+    from stated
+
+),
+
+final as (
+
+    select
+        * exclude (is_promotion_held),
+        case
+            when held_by_hysteresis and hysteresis_status = 'band' and is_promotion_held then hysteresis_band
+            when held_by_hysteresis and hysteresis_status = 'band' then -hysteresis_band
+        end as hysteresis_needed_margin,
         score - held_threshold as margin,
         case
             when signal_state = 'DISALLOWED'
@@ -225,10 +331,15 @@ final as (
                             when not is_missing_score and score < held_threshold
                                 then 'score=' || {{ tp_format_fixed('score', 3) }}
                                     || ' < ' || {{ tp_format_fixed('held_threshold', 3) }}
+                        end,
+                        case
+                            when held_by_hysteresis
+                                then 'held by hysteresis at ' || previous_state || ' (would be '
+                                    || signal_state_without_hysteresis || ')'
                         end
                     )
         end as disabled_reason
-    from stated
+    from held
 
 )
 

@@ -15,6 +15,32 @@
 -- foxml (FoxML's rules in its order; no cap; every non-blocked, non-CS route gets a symbol job):
 --   both DISALLOWED → BLOCKED; CS DISALLOWED → SYMBOL_SPECIFIC; symbol DISALLOWED → CROSS_SECTIONAL;
 --   both STRONG/WEAK_BUT_OK → both_strong_behavior; an EXPERIMENTAL side → EXPERIMENTAL_ONLY; else BLOCKED.
+-- Hysteresis (docs/decision-semantics.md, "Hysteresis") acts on the lanes (int_routing__lane_signals); here the
+-- strict table is also applied to the lane states without hysteresis (route_without_hysteresis, before the
+-- experimental cap), so a decision says which route hysteresis kept it from.
+{%- set strict_rule -%}
+        case
+            when __cs__ in ('STRONG', 'WEAK_BUT_OK') and __local__ in (
+                    'STRONG', 'WEAK_BUT_OK'
+                )
+                then case
+                    both_strong_behavior
+                        when 'PREFER_CS' then 'both_production_prefer_cs'
+                        when 'PREFER_SYMBOL' then 'both_production_prefer_symbol'
+                        else 'both_production'
+                    end
+            when __cs__ in ('STRONG', 'WEAK_BUT_OK') and __local__ = 'EXPERIMENTAL'
+                then 'cs_production_symbol_experimental'
+            when __cs__ in ('STRONG', 'WEAK_BUT_OK') then 'cs_production_symbol_disallowed'
+            when __local__ in ('STRONG', 'WEAK_BUT_OK') and __cs__ = 'EXPERIMENTAL'
+                then 'cs_experimental_symbol_production'
+            when __local__ in ('STRONG', 'WEAK_BUT_OK') then 'cs_disallowed_symbol_production'
+            when __cs__ = 'EXPERIMENTAL' and __local__ = 'EXPERIMENTAL' then 'both_experimental'
+            when __cs__ = 'EXPERIMENTAL' then 'cs_experimental_symbol_disallowed'
+            when __local__ = 'EXPERIMENTAL' then 'cs_disallowed_symbol_experimental'
+            else 'both_disallowed'
+        end
+{%- endset %}
 with
 
 signals as (
@@ -68,6 +94,11 @@ pairs as (
         cs_lanes.score as cs_score,
         cs_lanes.stability as cs_stability,
         symbol_lanes.signal_state as local_state,
+        coalesce(cs_lanes.signal_state_without_hysteresis, cs_lanes.signal_state, 'DISALLOWED')
+            as cs_state_without_hysteresis,
+        coalesce(symbol_lanes.signal_state_without_hysteresis, symbol_lanes.signal_state)
+            as local_state_without_hysteresis,
+        symbol_lanes.previous_route,
         symbol_lanes.lane_rule as local_lane_rule,
         symbol_lanes.score as local_score,
         symbol_lanes.stability as local_stability,
@@ -108,26 +139,10 @@ ruled as (
                             then 'foxml_experimental_lane'
                         else 'foxml_no_rule_match'
                     end
-            when cs_state in ('STRONG', 'WEAK_BUT_OK') and local_state in (
-                    'STRONG', 'WEAK_BUT_OK'
-                )
-                then case
-                    both_strong_behavior
-                        when 'PREFER_CS' then 'both_production_prefer_cs'
-                        when 'PREFER_SYMBOL' then 'both_production_prefer_symbol'
-                        else 'both_production'
-                    end
-            when cs_state in ('STRONG', 'WEAK_BUT_OK') and local_state = 'EXPERIMENTAL'
-                then 'cs_production_symbol_experimental'
-            when cs_state in ('STRONG', 'WEAK_BUT_OK') then 'cs_production_symbol_disallowed'
-            when local_state in ('STRONG', 'WEAK_BUT_OK') and cs_state = 'EXPERIMENTAL'
-                then 'cs_experimental_symbol_production'
-            when local_state in ('STRONG', 'WEAK_BUT_OK') then 'cs_disallowed_symbol_production'
-            when cs_state = 'EXPERIMENTAL' and local_state = 'EXPERIMENTAL' then 'both_experimental'
-            when cs_state = 'EXPERIMENTAL' then 'cs_experimental_symbol_disallowed'
-            when local_state = 'EXPERIMENTAL' then 'cs_disallowed_symbol_experimental'
-            else 'both_disallowed'
-        end as base_rule
+            else {{ strict_rule | replace('__cs__', 'cs_state') | replace('__local__', 'local_state') | indent(12) }}
+        end as base_rule,
+        {{ strict_rule | replace('__cs__', 'cs_state_without_hysteresis')
+            | replace('__local__', 'local_state_without_hysteresis') | indent(8) }} as base_rule_without_hysteresis
     from pairs
 
 ),
@@ -175,24 +190,30 @@ routed as (
 
     select
         *,
+        -- the rule → route map, rendered for the rule and for the rule without hysteresis (sqlfluff checks a Jinja
+        -- loop's indentation against the template, not the rendered SQL)
+        -- noqa: disable=LT02
+        {% for column, rule in [('route', 'rule'), ('route_without_hysteresis', 'base_rule_without_hysteresis')] %}
         case
-            when rule in (
+            when {{ rule }} in (
                     'both_production', 'foxml_both_strong'
                 ) then 'ROUTE_BOTH'
-            when rule in (
+            when {{ rule }} in (
                     'both_production_prefer_cs', 'cs_production_symbol_experimental', 'cs_production_symbol_disallowed',
                     'foxml_both_strong_prefer_cs', 'foxml_local_disallowed'
                 ) then 'ROUTE_CROSS_SECTIONAL'
-            when rule in (
+            when {{ rule }} in (
                     'both_production_prefer_symbol', 'cs_experimental_symbol_production', 'cs_disallowed_symbol_production',
                     'foxml_both_strong_prefer_symbol', 'foxml_cs_disallowed'
                 ) then 'ROUTE_SYMBOL_SPECIFIC'
-            when rule in (
+            when {{ rule }} in (
                     'both_experimental', 'cs_experimental_symbol_disallowed', 'cs_disallowed_symbol_experimental',
                     'experimental_cap_cs_experimental', 'foxml_experimental_lane'
                 ) then 'ROUTE_EXPERIMENTAL_ONLY'
             else 'ROUTE_BLOCKED'
-        end as route,
+        end as {{ column }},
+        {% endfor %}
+        -- noqa: enable=LT02
         case rule
             when 'both_production' then 'Both CS and local strong → ROUTE_BOTH'
             when 'both_production_prefer_cs' then 'Both strong, preferring CS'
@@ -237,6 +258,13 @@ final as (
         route,
         combination_reason,
         n_symbols_with_metrics,
+        cs_state_without_hysteresis,
+        local_state_without_hysteresis,
+        case
+            when cs_state = cs_state_without_hysteresis and local_state = local_state_without_hysteresis then route
+            else route_without_hysteresis
+        end as route_without_hysteresis,
+        previous_route,
         experimental_rank,
         experimental_cap,
         route in ('ROUTE_SYMBOL_SPECIFIC', 'ROUTE_BOTH')

@@ -1,7 +1,8 @@
 -- routing_decisions: one row per (target, symbol). The symbol-null row is the target's cross-sectional decision
 -- (ROUTE_CROSS_SECTIONAL when its CS lane is not DISALLOWED, else ROUTE_BLOCKED, with the lane rule and, when
 -- disabled, why); every symbol row carries both lanes, the route of int_routing__pair_routes and FoxML's
--- three reason strings ("CS: …", "LOCAL: …", the combination reason).
+-- three reason strings ("CS: …", "LOCAL: …", the combination reason). Hysteresis columns (docs/decision-semantics.md,
+-- "Hysteresis"): the previous route, the route without hysteresis, whether a lane was held and by what margin.
 with
 
 signals as (
@@ -67,6 +68,13 @@ cs_side as (
         cs_lanes.min_sample_size as cs_min_sample_size,
         cs_lanes.task_class as cs_task_class,
         cs_lanes.failed_model_families as cs_failed_model_families,
+        cs_lanes.hysteresis_status as cs_hysteresis_status,
+        coalesce(cs_lanes.held_by_hysteresis, false) as cs_held_by_hysteresis,
+        coalesce(cs_lanes.signal_state_without_hysteresis, 'DISALLOWED') as cs_state_without_hysteresis,
+        cs_lanes.hysteresis_needed_margin as cs_hysteresis_needed_margin,
+        cs_lanes.previous_state as previous_cs_state,
+        cs_lanes.previous_route as previous_cs_route,
+        cs_lanes.runs_in_state as cs_runs_in_state,
         case
             when cs_lanes.target is null then 'no CS metrics'
             else cs_lanes.disabled_reason
@@ -138,7 +146,22 @@ symbol_decisions as (
         pair_routes.experimental_rank,
         pair_routes.experimental_cap,
         cs_side.cs_failed_model_families,
-        symbol_lanes.failed_model_families as local_failed_model_families
+        symbol_lanes.failed_model_families as local_failed_model_families,
+        pair_routes.previous_route,
+        pair_routes.route_without_hysteresis,
+        cs_side.cs_held_by_hysteresis or coalesce(symbol_lanes.held_by_hysteresis, false) as held_by_hysteresis,
+        cs_side.cs_held_by_hysteresis,
+        coalesce(symbol_lanes.held_by_hysteresis, false) as local_held_by_hysteresis,
+        cs_side.cs_hysteresis_status,
+        symbol_lanes.hysteresis_status as local_hysteresis_status,
+        pair_routes.cs_state_without_hysteresis,
+        pair_routes.local_state_without_hysteresis,
+        cs_side.cs_hysteresis_needed_margin,
+        symbol_lanes.hysteresis_needed_margin as local_hysteresis_needed_margin,
+        cs_side.previous_cs_state,
+        symbol_lanes.previous_state as previous_local_state,
+        cs_side.cs_runs_in_state,
+        symbol_lanes.runs_in_state as local_runs_in_state
     from pair_routes
     inner join symbol_lanes
         on
@@ -189,7 +212,23 @@ target_decisions as (
         cast(null as bigint) as experimental_rank,
         cast(null as bigint) as experimental_cap,
         cs_failed_model_families,
-        cast(null as varchar[]) as local_failed_model_families
+        cast(null as varchar[]) as local_failed_model_families,
+        previous_cs_route as previous_route,
+        case when cs_state_without_hysteresis = 'DISALLOWED' then 'ROUTE_BLOCKED' else 'ROUTE_CROSS_SECTIONAL' end
+            as route_without_hysteresis,
+        cs_held_by_hysteresis as held_by_hysteresis,
+        cs_held_by_hysteresis,
+        false as local_held_by_hysteresis,
+        cs_hysteresis_status,
+        cast(null as varchar) as local_hysteresis_status,
+        cs_state_without_hysteresis,
+        cast(null as varchar) as local_state_without_hysteresis,
+        cs_hysteresis_needed_margin,
+        cast(null as double) as local_hysteresis_needed_margin,
+        previous_cs_state,
+        cast(null as varchar) as previous_local_state,
+        cs_runs_in_state,
+        cast(null as bigint) as local_runs_in_state
     from cs_side
 
 ),
@@ -207,7 +246,8 @@ final as (
     select
         unioned.*,
         horizons.horizon_minutes,
-        horizons.horizon_tier
+        horizons.horizon_tier,
+        unioned.route <> unioned.route_without_hysteresis as flip_prevented
     from unioned
     left join horizons
         on unioned.target = horizons.target

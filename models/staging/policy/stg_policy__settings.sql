@@ -7,6 +7,7 @@
 {%- set stab = p.get('stability_classification', {}) -%}
 {%- set mins = p.get('min_sample_size', {}) -%}
 {%- set allow = p.get('stability_allowlist', {}) -%}
+{%- set hyst = p.get('hysteresis', {}) -%}
 {%- set exp_score = exp.get('min_score') %}
 
 with
@@ -50,7 +51,9 @@ policy as (
         cast({{ 'null' if p.get('requested_view') is none else sql_string(p.get('requested_view')) }} as varchar) as requested_view,
         cast({{ sql_number(p.get('auto_flip_min_symbols')) }} as integer) as auto_flip_min_symbols,
         cast({{ sql_number(p.get('same_day_minutes')) }} as integer) as same_day_minutes,
-        {{ sql_string_list(p.get('model_families', [])) }} as model_families
+        {{ sql_string_list(p.get('model_families', [])) }} as model_families,
+        {{ sql_bool(hyst.get('enabled')) }} as hysteresis_enabled,
+        cast({{ sql_number(hyst.get('min_runs_before_change')) }} as bigint) as hysteresis_min_runs_before_change
 
 )
 
