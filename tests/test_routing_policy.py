@@ -74,7 +74,7 @@ def many_errors(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 ERRORS = {
-    "top-level unknown key": "key 'extra' is not a known key; allowed top-level keys: routing",
+    "top-level unknown key": "key 'extra' is not a known key; allowed top-level keys: routing, training",
     "unknown key": "key 'routing.bogus_key' is not a known key; allowed keys under 'routing': semantics, score_stage, "
     "dev_mode,",
     "unknown nested key": "key 'routing.experimental.max_fraction' is not a known key; allowed keys under "

@@ -106,6 +106,9 @@ class FakeExecutor:
             self.clock.now += timeout  # nothing ended: the whole timeout passes
         return out
 
+    def broken(self) -> str | None:
+        return None
+
     def close(self) -> None:
         pass
 
