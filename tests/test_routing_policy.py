@@ -203,3 +203,15 @@ def test_thresholds_and_quoted_values(tmp_path: Path) -> None:
         ["BY_ROUTE"],
     )
     assert con.execute("select regex from stg_policy__horizon_patterns where pattern_order = 1").fetchone() == (regex,)
+
+
+def test_a_training_section_is_left_to_the_driver(tmp_path: Path) -> None:
+    """dbt allows the top-level `training:` key (resources per family for `train --executor ray`) and does not read
+    it: the driver validates it (trainplan.config.training_policy, tests/test_train_ray_options.py)."""
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["training"] = {"resources": {"families": {"xgboost": {"gpus": 1}}}}
+
+    policy = write_policy(tmp_path / "with_training.yaml", edit)
+    con = duckdb.connect(str(build_policy(policy, tmp_path, ["stg_policy__settings"])), read_only=True)
+    assert con.execute("select policy_path from stg_policy__settings").fetchone() == (str(policy),)

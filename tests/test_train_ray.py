@@ -115,6 +115,17 @@ def test_a_policy_family_that_asks_for_a_gpu_is_refused(cluster: RayCluster, tmp
     assert f"job {doc['jobs'][-1]['job_id']} asks for 1 CPU, 1 GPU, 2 GB memory" in out
 
 
+def test_an_artifacts_root_no_worker_can_write_is_refused(cluster: RayCluster, tmp_path: Path) -> None:
+    root = write_plan(tmp_path / "plan", plan_document())
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the artifacts root should be")
+    code, out = _run(cluster, root, tmp_path / "ledger", "--trainer", TRAINER, "--artifacts-root", str(blocked / "a"))
+    assert code == 2, out
+    assert f"--artifacts-root {blocked / 'a'}: a Ray worker on node" in out and "cannot write there" in out
+    assert "shared file system path" in out and "Traceback" not in out
+    assert not records(tmp_path / "ledger", None)
+
+
 def test_a_hanging_trainer_is_cancelled_at_the_timeout(cluster: RayCluster, tmp_path: Path) -> None:
     doc = plan_document(targets=("ta",), symbols=("AAA", "BBB"))
     root = write_plan(tmp_path / "plan", doc)

@@ -137,6 +137,7 @@ class Scheduler:
             if not self.inflight and (self.stopping or not (self.ready or self.delayed)):
                 break
             results = self.executor.wait(self._wait_for(now))
+            self._handle_broken()  # before the results: an attempt lost with the cluster is not retried
             for result in results:
                 self._finish(result)
             if results:
