@@ -181,3 +181,32 @@ def test_a_lost_node_fails_its_attempt_which_is_retried_on_the_other(
     assert [r["attempt"] for r in retried] == [2] and retried[0]["host"] == HEAD
     assert _succeeded(ledger) == Counter(runnable_ids(doc))  # each job succeeded once, none ran after success
     assert json.dumps(records(ledger, "session_end")[-1]["counts"]) == json.dumps({"succeeded": 6})
+
+
+def test_the_head_going_away_ends_the_run_and_resume_finishes_it(cluster: RayCluster, tmp_path: Path) -> None:
+    """Runs after the node-loss test (only the head is left): the head is killed mid-run; every job's state is
+    recorded, and `--resume` (here on a local Ray instance) finishes the rest."""
+    doc = plan_document(blocked_symbols=("CCC",))
+    root = write_plan(tmp_path / "plan", doc)
+    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
+    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate)}
+    proc = _train(cluster, root, ledger, "--trainer", TRAINER, "--retries", "1", "--retry-backoff", "0", env=env)
+    wait_until(lambda: len(started(log)) >= 1, "a job running on the head")
+    cluster.kill_node(HEAD)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 1, out
+    assert f"the Ray head at {cluster.address} went away" in out and "resume with" in out
+    statuses = Counter(r["status"] for r in ends(ledger))
+    assert statuses["failed"] >= 1 and statuses["succeeded"] == 0
+    last = {}
+    for rec in ends(ledger):
+        last[rec["job_id"]] = rec["status"]
+    assert set(last) == runnable_ids(doc)  # every job's state is recorded
+    assert records(ledger, "session_end")[-1]["outcome"] == "interrupted"
+    gate.touch()
+    resumed = start_train(
+        root, ledger, "--trainer", TRAINER, "--resume", "--executor", "ray", "--workers", "1", env=_env(env)
+    )
+    out, _ = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, out
+    assert _succeeded(ledger) == Counter(runnable_ids(doc))
