@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 
 from tests.ray_cluster import ENV, HEAD, WORKER, RayCluster, short_temp_dir
+from tests.test_train_resume import _read_until
 from tests.test_train_run import _distinct_families
 from tests.train_support import (
     TRAINER,
+    alive,
     ends,
     kill,
     plan_document,
@@ -157,6 +159,32 @@ def test_resume_after_killing_train_finishes_the_rest(cluster: RayCluster, tmp_p
     assert all(starts[j] == 1 for j in done_before)  # nothing that succeeded ran again
 
 
+def test_ctrl_c_twice_cancels_the_running_ray_tasks(cluster: RayCluster, tmp_path: Path) -> None:
+    doc = plan_document(blocked_symbols=("CCC",))
+    root = write_plan(tmp_path / "plan", doc)
+    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
+    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate)}
+    proc = _train(cluster, root, ledger, "--trainer", TRAINER, env=env)
+    try:
+        wait_until(lambda: len(started(log)) == 2, "two jobs in flight")
+        pids = {int(line.split()[1]) for line in log.read_text().splitlines()}
+        proc.send_signal(signal.SIGINT)
+        seen = _read_until(proc, "interrupted:")  # two signals sent at once would arrive as one
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=120)
+        out = seen + out
+    finally:
+        if proc.poll() is None:
+            kill(proc)
+    assert proc.returncode == 1, out
+    final = {r["job_id"]: r["status"] for r in ends(ledger)}
+    assert set(final) == runnable_ids(doc)
+    assert sorted(s for j, s in final.items() if j in started(log)) == ["cancelled", "cancelled"]
+    assert {s for j, s in final.items() if j not in started(log)} == {"interrupted"}
+    wait_until(lambda: not any(alive(pid) for pid in pids), "the cancelled Ray workers gone", timeout=30)
+    assert records(ledger, "session_end")[-1]["outcome"] == "cancelled"
+
+
 def test_a_lost_node_fails_its_attempt_which_is_retried_on_the_other(
     cluster: RayCluster, node_ids: dict[str, str], tmp_path: Path
 ) -> None:
@@ -181,6 +209,7 @@ def test_a_lost_node_fails_its_attempt_which_is_retried_on_the_other(
     assert [r["attempt"] for r in retried] == [2] and retried[0]["host"] == HEAD
     assert _succeeded(ledger) == Counter(runnable_ids(doc))  # each job succeeded once, none ran after success
     assert json.dumps(records(ledger, "session_end")[-1]["counts"]) == json.dumps({"succeeded": 6})
+    cluster.wait_for_nodes(1)  # the head has noticed: the next test sees one node
 
 
 def test_the_head_going_away_ends_the_run_and_resume_finishes_it(cluster: RayCluster, tmp_path: Path) -> None:

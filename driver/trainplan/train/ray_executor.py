@@ -44,6 +44,7 @@ from trainplan.train.worker import HOST, list_artifacts, output_tail
 INSTALL_HINT = "pip install 'trainplan[ray]'"
 HEAD_PROBE_EVERY_S = 2.0
 HEAD_LOST_AFTER = 3  # failed probes in a row
+PROBE_TIMEOUT_S = 120.0
 GB = 1024**3
 
 
@@ -118,10 +119,11 @@ class RayExecutor:
         self.local = self.address is None
         self._connect(workers)
         self.nodes = self._nodes()
-        total_cpus = sum(n.resources.get("CPU", 0.0) for n in self.nodes.values())
-        self.size = workers or max(1, int(total_cpus))
+        self.workers = workers
+        self.size = self._size()
         env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
-        self._session = self._ray.put(RaySession(payload, env))
+        # passed by value: a few hundred bytes travel inline with each task, cheaper than an object-store fetch
+        self._session = RaySession(payload, env)
         self._task = self._ray.remote(run_attempt)
         self._bound: dict[JobResources, Any] = {}
         self._by_key: dict[int, _Attempt] = {}
@@ -154,6 +156,9 @@ class RayExecutor:
                 name = info.get("NodeName") or info.get("NodeManagerAddress") or info["NodeID"][:12]
                 out[info["NodeID"]] = Node(info["NodeID"], str(name), dict(info.get("Resources") or {}))
         return out
+
+    def _size(self) -> int:
+        return self.workers or max(1, int(sum(n.resources.get("CPU", 0.0) for n in self.nodes.values())))
 
     def _gcs_address(self) -> tuple[str, int] | None:
         try:
@@ -193,7 +198,22 @@ class RayExecutor:
             ).remote(str(root))
             for node_id in self.nodes
         ]
-        for node_id, name, error in ray.get(refs):
+        answers = []
+        for node_id, ref in zip(list(self.nodes), refs, strict=True):
+            try:
+                answers.append(ray.get(ref, timeout=PROBE_TIMEOUT_S))
+            except (ray.exceptions.TaskUnschedulableError, ray.exceptions.NodeDiedError):
+                del self.nodes[node_id]  # a node that left the cluster since ray.nodes() answered: not needed
+            except ray.exceptions.GetTimeoutError as err:
+                name = self.nodes[node_id].name
+                raise ArtifactsRootUnusable(
+                    f"--artifacts-root {root}: the Ray node {name} did not answer the artifacts-root probe within "
+                    f"{PROBE_TIMEOUT_S:g} s (no free worker there, or it is unreachable)"
+                ) from err
+        if not self.nodes:
+            raise RayUnavailable("--executor ray: no node of the Ray cluster answered")
+        self.size = self._size()
+        for node_id, name, error in answers:
             node = self.nodes.get(node_id)
             where = node.name if node else node_id[:12]
             if error is not None:

@@ -157,8 +157,8 @@ def _make_executor(
 
     executor = RayExecutor(payload=payload, address=options.address, workers=options.workers, resources_of=resources_of)
     try:
+        executor.check_artifacts_root(artifacts_root)  # first: it also drops nodes that have left the cluster
         executor.check_fits([(job.job_id, resources_of(job)) for job in selection.to_run])
-        executor.check_artifacts_root(artifacts_root)
     except BaseException:
         executor.close()
         raise
