@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,6 +140,48 @@ def test_a_hanging_trainer_is_cancelled_at_the_timeout(cluster: RayCluster, tmp_
     assert by_job[hang]["status"] == "timed_out"
     assert f"{hang} hangs" in by_job[hang]["output_tail"]
     assert {r["status"] for j, r in by_job.items() if j != hang} == {"succeeded"}
+
+
+COMMAND = """
+import json, os, sys, time
+job, out = sys.argv[1], sys.argv[2]
+if job == os.environ.get("TRAINPLAN_TEST_HANG"):
+    with open(os.path.join(out, "child.pid"), "w") as handle:
+        handle.write(str(os.getpid()))
+    time.sleep(3600)
+with open(os.path.join(out, "metrics.json"), "w") as handle:
+    json.dump({"job": job, "node_job": os.environ["TRAINPLAN_JOB_ID"]}, handle)
+"""
+
+
+def test_a_command_runs_on_the_worker_and_is_killed_with_its_task(cluster: RayCluster, tmp_path: Path) -> None:
+    doc = plan_document(targets=("ta",), symbols=("AAA", "BBB"))
+    root = write_plan(tmp_path / "plan", doc)
+    ledger, script = tmp_path / "ledger", tmp_path / "train_one.py"
+    script.write_text(COMMAND)
+    hang = "sym_ta_BBB"
+    code, out = _run(
+        cluster,
+        root,
+        ledger,
+        "--timeout",
+        "3",
+        "--command",
+        "--",
+        sys.executable,
+        str(script),
+        "{job_id}",
+        "{artifacts_dir}",
+        env={"TRAINPLAN_TEST_HANG": hang},
+    )
+    assert code == 1, out
+    by_job = {r["job_id"]: r for r in ends(ledger)}
+    assert by_job[hang]["status"] == "timed_out"
+    child = int(Path(by_job[hang]["artifacts_dir"], "child.pid").read_text())
+    wait_until(lambda: not alive(child), "the command's process killed with its task", timeout=30)
+    for job_id, rec in by_job.items():
+        if job_id != hang:
+            assert rec["status"] == "succeeded" and rec["metrics"] == {"job": job_id, "node_job": job_id}
 
 
 def test_resume_after_killing_train_finishes_the_rest(cluster: RayCluster, tmp_path: Path) -> None:
