@@ -31,8 +31,6 @@ from tests.train_support import (
     write_plan,
 )
 
-pytest.importorskip("ray", reason="make test installs ray (requirements.lock); never skipped there")
-
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster]:

@@ -70,7 +70,6 @@ def test_the_shipped_policy_has_no_training_section_and_reads_as_the_defaults() 
 
 
 def test_a_bad_training_section_stops_train_with_exit_2(tmp_path: Path) -> None:
-    pytest.importorskip("ray")
     root = write_plan(tmp_path / "plan", plan_document())
     policy = tmp_path / "policy.yaml"
     policy.write_text("routing: {}\ntraining:\n  resources:\n    default: {cpus: -2}\n")
