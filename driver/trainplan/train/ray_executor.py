@@ -31,7 +31,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -317,7 +317,7 @@ class RayExecutor:
         if node is None and result.node:
             self.nodes = self._nodes()  # a node that joined after the run started
             node = self.nodes.get(result.node)
-        return _with_host(result, node.name if node else result.host)
+        return replace(result, host=node.name if node else result.host)
 
     def _lost(self, attempt: _Attempt, outcome: str, error: str, node_id: str | None) -> AttemptResult:
         spec = attempt.spec
@@ -331,7 +331,7 @@ class RayExecutor:
             metrics=None,
             output_tail=output_tail(folder),
             artifacts=list_artifacts(folder) if os.path.isdir(folder) else [],
-            host=node.name if node else None,  # type: ignore[arg-type]
+            host=node.name if node else "",  # the node is unknown (a cancelled task, a lost head)
             pid=None,
             started_at=attempt.submitted_at,
             ended_at=time.time(),
@@ -362,9 +362,3 @@ class RayExecutor:
         self._by_key.clear()
         self._by_ref.clear()
         return out
-
-
-def _with_host(result: AttemptResult, host: str) -> AttemptResult:
-    from dataclasses import replace
-
-    return replace(result, host=host)
