@@ -50,14 +50,14 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix $(PY_DIRS)
 	$(BIN)/ruff format $(PY_DIRS)
 
-# every dependency group of pyproject.toml goes into requirements.lock
+# every dependency group and every optional extra (`--all-extras`) of pyproject.toml goes into requirements.lock
 LOCK_GROUPS = $(shell $(BIN)/python -c 'import tomllib; print(*(f"--group {g}" for g in tomllib.load(open("pyproject.toml", "rb"))["dependency-groups"]))')
 
 ## Re-pin requirements.lock from pyproject.toml (needs uv in the venv). A pin already in the file stays while it
 ## still fits (uv prefers the output file's versions), so adding a dependency moves nothing else;
 ## `make lock UPGRADE="pkg1 pkg2"` lets those packages move to their newest fitting release.
 lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml $(LOCK_GROUPS) --universal --no-header --quiet \
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_GROUPS) --all-extras --universal --no-header --quiet \
 		$(foreach p,$(UPGRADE),--upgrade-package $(p)) -o requirements.lock
 
 clean:

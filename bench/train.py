@@ -1,6 +1,7 @@
 """Training benchmark: the scheduler's and the ledger's own cost per job, and `--resume` on a finished ledger.
 
     .venv/bin/python -m bench.train [--jobs 10000] [--workers 2] [--repeat 1] [--workdir DIR]
+    .venv/bin/python -m bench.train --executor ray [--jobs 10000] [--workers 2]
 
 A synthetic plan of JOBS symbol jobs (no dbt build) is trained three ways, each `trainplan train` in a process of
 its own, as a user runs it:
@@ -14,6 +15,14 @@ its own, as a user runs it:
 Those runs use `--allow-stale` (the synthetic plan has no database). What the stale check adds to every `train`
 on a real plan is measured apart: a database of the same size (`bench.plan_db`, 100 targets x 99 symbols + 100 CS
 jobs), its plan exported, then `check_freshness` (one more export into a temporary folder) timed in process.
+
+With `--executor ray` it trains the same plan with the no-op trainer three ways instead: the local executor (for
+comparison, on the same machine at the same time), `--executor ray` on a local Ray instance of WORKERS CPUs that
+`train` starts itself, and `--executor ray --address` on a two-node Ray cluster started on this machine
+(tests/ray_cluster.py: `ray start --head` and a second `ray start --address` node, one CPU each). For each it
+prints the whole command per job, the time to the first job (from launching `train` to the first attempt's
+start: interpreter, imports, the plan, and for Ray connecting or starting the instance and the artifacts-root
+probe) and the overhead per job once running (first attempt's start to the session end, per job).
 
 For each it prints the process's wall time, the run's own span (from its session record to its session-end
 record, i.e. without interpreter start-up, imports and loading the plan), both per job, and the CPU time of the
@@ -34,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +132,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--executor", choices=("local", "ray"), default="local")
     args = parser.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="trainplan-bench-train-"))
@@ -136,6 +146,11 @@ def main() -> None:
         t0 = time.perf_counter()
         pin_plan(plan, work / "state" / VALIDATED_DIR)  # the cache `train` uses under TRAINPLAN_STATE_DIR
         print(f"first load of the plan (JSON Schema + semantic checks, then cached): {time.perf_counter() - t0:.2f} s")
+        if args.executor == "ray":
+            for i in range(args.repeat):
+                _ray_runs(plan, work / f"ray-{i}", env, args.jobs, args.workers)
+            print(f"load average after: {os.getloadavg()}")
+            return
         for i in range(args.repeat):
             ledger = work / f"ledger-trainer-{i}"
             wall, cpu, _ = _train(plan, ledger, env, "--trainer", "bench.train:noop", "--workers", str(args.workers))
@@ -166,6 +181,69 @@ def main() -> None:
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _first_and_end(ledger: Path) -> tuple[float, float]:
+    """Epoch seconds of the earliest attempt start (as its end record says) and of the session end."""
+    from trainplan.train.ledger import read_records, run_files
+
+    recs = list(read_records(run_files(ledger)[-1]))
+    starts = [r["started_at"] for r in recs if r["record"] == "attempt" and r["status"] != "running"]
+    end = next(r["ended_at"] for r in recs if r["record"] == "session_end")
+
+    def parse(text: str) -> float:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
+
+    return parse(min(starts)), parse(end)
+
+
+def _ray_row(name: str, plan: Path, ledger: Path, env: dict[str, str], jobs: int, *extra: str) -> None:
+    launched = time.time()
+    wall, cpu, _ = _train(plan, ledger, env, "--trainer", "bench.train:noop", *extra)
+    _span_s, n = _span(ledger)
+    assert n == jobs, n
+    first_start, end = _first_and_end(ledger)
+    first, running = first_start - launched, end - first_start
+    print(
+        f"{name:<34} {wall:7.2f} s {wall / jobs * 1000:7.3f} ms/job   first job after {first:6.2f} s   "
+        f"then {running / jobs * 1000:6.3f} ms/job   CPU of train {cpu:6.2f} s"
+    )
+
+
+def _ray_runs(plan: Path, work: Path, env: dict[str, str], jobs: int, workers: int) -> None:
+    """The no-op plan on the local executor, a local Ray instance and a two-node Ray cluster on this machine."""
+    from tests.ray_cluster import ENV, RayCluster
+
+    env = {**env, "RAY_AUTH_MODE": ENV["RAY_AUTH_MODE"], "RAY_USAGE_STATS_ENABLED": "0"}
+    work.mkdir(parents=True, exist_ok=True)
+    _ray_row("local executor", plan, work / "local", env, jobs, "--workers", str(workers))
+    _ray_row(
+        f"ray, local instance ({workers} CPUs)",
+        plan,
+        work / "ray-local",
+        env,
+        jobs,
+        "--executor",
+        "ray",
+        "--workers",
+        str(workers),
+    )
+    cluster = RayCluster(Path(tempfile.mkdtemp(prefix="tpray-", dir="/tmp")), owned_temp=True)
+    try:
+        cluster.start()
+        _ray_row(
+            "ray, 2-node cluster (1 CPU each)",
+            plan,
+            work / "ray-cluster",
+            env,
+            jobs,
+            "--executor",
+            "ray",
+            "--address",
+            cluster.address,
+        )
+    finally:
+        cluster.stop()
 
 
 def _stale_check(work: Path) -> float:

@@ -24,9 +24,11 @@
         {{ exceptions.raise_compiler_error("routing policy error in " ~ path ~ ": expected valid YAML with a top-level mapping under the key 'routing'") }}
     {% endif %}
     {% set errors = [] %}
+    {#- `training:` (resources per model family for `trainplan train`) is not dbt's: the driver validates it
+        (driver/trainplan/config/training_policy.py) when it trains. -#}
     {% for key in doc %}
-        {% if key != 'routing' %}
-            {% do errors.append("key '" ~ key ~ "' is not a known key; allowed top-level keys: routing") %}
+        {% if key not in ('routing', 'training') %}
+            {% do errors.append("key '" ~ key ~ "' is not a known key; allowed top-level keys: routing, training") %}
         {% endif %}
     {% endfor %}
     {% set policy = policy_validate_mapping('routing', routing_policy_schema(), doc['routing'], errors) %}

@@ -75,7 +75,7 @@ def many_errors(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 ERRORS = {
-    "top-level unknown key": "key 'extra' is not a known key; allowed top-level keys: routing",
+    "top-level unknown key": "key 'extra' is not a known key; allowed top-level keys: routing, training",
     "unknown key": "key 'routing.bogus_key' is not a known key; allowed keys under 'routing': semantics, score_stage, "
     "dev_mode,",
     "unknown nested key": "key 'routing.experimental.max_fraction' is not a known key; allowed keys under "
@@ -206,3 +206,15 @@ def test_thresholds_and_quoted_values(tmp_path: Path) -> None:
         ["BY_ROUTE"],
     )
     assert con.execute("select regex from stg_policy__horizon_patterns where pattern_order = 1").fetchone() == (regex,)
+
+
+def test_a_training_section_is_left_to_the_driver(tmp_path: Path) -> None:
+    """dbt allows the top-level `training:` key (resources per family for `train --executor ray`) and does not read
+    it: the driver validates it (trainplan.config.training_policy, tests/test_train_ray_options.py)."""
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["training"] = {"resources": {"families": {"xgboost": {"gpus": 1}}}}
+
+    policy = write_policy(tmp_path / "with_training.yaml", edit)
+    con = duckdb.connect(str(build_policy(policy, tmp_path, ["stg_policy__settings"])), read_only=True)
+    assert con.execute("select policy_path from stg_policy__settings").fetchone() == (str(policy),)

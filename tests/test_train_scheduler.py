@@ -57,6 +57,7 @@ class FakeExecutor:
         self.cancelled: list[int] = []
         self.max_in_flight = 0
         self.on_wait: Callable[[FakeExecutor], None] = lambda _e: None
+        self.gone: str | None = None  # set by a test: the executor's cluster went away
 
     def free_slots(self) -> int:
         return self.slots - len(self.running)
@@ -105,6 +106,9 @@ class FakeExecutor:
         if not out and self.clock is not None:
             self.clock.now += timeout  # nothing ended: the whole timeout passes
         return out
+
+    def broken(self) -> str | None:
+        return self.gone
 
     def close(self) -> None:
         pass
@@ -238,3 +242,26 @@ def test_a_second_interrupt_cancels_running_jobs(tmp_path: Path) -> None:
     assert len(ex.cancelled) == 2
     ended = [r for r in L.read_records(L.run_file(tmp_path, "r1")) if r.get("status") in ("cancelled", "interrupted")]
     assert len(ended) == 4 and all(r["started_at"] is None for r in ended if r["status"] == "interrupted")
+
+
+def test_a_broken_executor_ends_the_run_with_every_job_recorded(tmp_path: Path) -> None:
+    """A cluster that goes away (a Ray head lost): its in-flight attempts come back failed, without a retry; the
+    rest is recorded interrupted, so `--resume` continues the run."""
+    doc = plan_document(targets=("t1",), symbols=("A", "B", "C"))
+    plan, writer = _setup(tmp_path, doc)
+    ex = FakeExecutor(2, lambda s: "error" if ex.gone else None, tmp_path)
+    sched = _scheduler(plan, doc, ex, writer, tmp_path, retries=3, backoff_s=0.0)
+    messages: list[str] = []
+    sched.on_message = messages.append
+
+    def lose_head(e: FakeExecutor) -> None:
+        if len(e.submitted) == 2:
+            e.gone = "the Ray head at h:1 went away"
+
+    ex.on_wait = lose_head
+    outcomes = sched.run()
+    assert sorted(o.status for o in outcomes) == ["failed", "failed", "interrupted", "interrupted"]
+    assert len(ex.submitted) == 2  # nothing started, nor retried, after the loss
+    assert sched.stopping and any("the Ray head at h:1 went away" in m for m in messages)
+    recs = [r for r in L.read_records(L.run_file(tmp_path, "r1")) if r["record"] == "attempt"]
+    assert sorted(r["status"] for r in recs if r["status"] != "running") == sorted(o.status for o in outcomes)

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from trainplan.cli.app import app, make_console
-from trainplan.cli.options import DbOption, LedgerOption
+from trainplan.cli.options import DbOption, LedgerOption, PolicyOption
+from trainplan.config.training_policy import ResourceOverrides
 from trainplan.train.run import TrainOptions, run_training
 from trainplan.train.runs import RunsOptions, print_runs
 from trainplan.train.selection import Filters
@@ -44,7 +45,43 @@ def train_cmd(
             "{excluded_features} {artifacts_dir} {job_file} {attempt} {run_id} substituted; no shell.",
         ),
     ] = False,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes (default: CPUs).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Worker processes (default: CPUs); with --executor ray the jobs in flight at most "
+            "(default: the cluster's CPUs) and the size of a local Ray instance.",
+        ),
+    ] = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor", help="local (worker processes here) or ray (Ray tasks; pip install 'trainplan\\[ray]')."
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="--executor ray: the Ray cluster (host:port); default env RAY_ADDRESS, else a local Ray instance.",
+        ),
+    ] = None,
+    cpus_per_job: Annotated[
+        float | None,
+        typer.Option("--cpus-per-job", min=0.0, help="--executor ray: CPUs each job asks for (default: policy, 1)."),
+    ] = None,
+    gpus_per_job: Annotated[
+        float | None,
+        typer.Option("--gpus-per-job", min=0.0, help="--executor ray: GPUs each job asks for (default: policy, 0)."),
+    ] = None,
+    memory_per_job: Annotated[
+        float | None,
+        typer.Option(
+            "--memory-per-job", min=0.0, help="--executor ray: GB of memory each job reserves (default: policy, 0)."
+        ),
+    ] = None,
+    policy: PolicyOption = None,
     timeout: Annotated[
         float | None,
         typer.Option("--timeout", min=0.001, help="Seconds per attempt; then its process group is killed."),
@@ -70,7 +107,12 @@ def train_cmd(
     ] = None,
     ledger: LedgerOption = None,
     artifacts: Annotated[
-        Path | None, typer.Option("--artifacts", help="Artifacts root (default: <ledger>/artifacts).")
+        Path | None,
+        typer.Option(
+            "--artifacts",
+            "--artifacts-root",
+            help="Artifacts root (default: <ledger>/artifacts); with --executor ray a shared path every node sees.",
+        ),
     ] = None,
     db: DbOption = None,
     allow_stale: Annotated[
@@ -107,6 +149,10 @@ def train_cmd(
         allow_stale=allow_stale,
         fsync=fsync,
         progress=progress,
+        executor=executor,
+        address=address,
+        resources=ResourceOverrides(cpus_per_job, gpus_per_job, memory_per_job),
+        policy=policy,
     )
     if command and not args:
         raise typer.BadParameter("--command needs the program and its arguments after it")

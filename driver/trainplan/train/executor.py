@@ -1,4 +1,4 @@
-"""The executor interface: what the scheduler asks of any executor (local processes now, Ray later).
+"""The executor interface: what the scheduler asks of any executor (local processes, or tasks on a Ray cluster).
 
 An executor only starts, kills and reports attempts. Everything a user relies on (priority, the in-flight cap,
 retries, deadlines, cancellation on Ctrl-C, the ledger) lives in the scheduler, so every executor gets it:
@@ -7,7 +7,8 @@ retries, deadlines, cancellation on Ctrl-C, the ledger) lives in the scheduler, 
   the executor, decides what runs next);
 - `submit(spec)`: start one attempt, return its handle (non-blocking);
 - `cancel(handle)`: kill it and everything it started; its result still arrives through `wait`, marked killed;
-- `wait(timeout)`: the results that arrived, possibly none (after `timeout` seconds, or when a slot freed up).
+- `wait(timeout)`: the results that arrived, possibly none (after `timeout` seconds, or when a slot freed up);
+- `broken()`: why nothing can run any more (the cluster went away), or None: the scheduler then stops the run.
 
 Specs and results are plain data (strings, numbers, a JSON-ready job document) so that they can cross a process or
 host boundary; nothing here assumes the attempt runs on this machine.
@@ -71,6 +72,7 @@ class AttemptResult:
     pid: int | None  # the process that ran the attempt
     started_at: float  # epoch seconds
     ended_at: float
+    node: str | None = None  # the Ray node id that ran the attempt (None for the local executor)
 
 
 class Executor(Protocol):
@@ -86,5 +88,10 @@ class Executor(Protocol):
     def cancel(self, key: int) -> None: ...
 
     def wait(self, timeout: float) -> list[AttemptResult]: ...
+
+    def broken(self) -> str | None:
+        """Why no attempt can run any more (a Ray head that went away), or None. Once set, the attempts that were
+        in flight have been (or are being) reported through `wait`; the scheduler starts nothing new."""
+        ...
 
     def close(self) -> None: ...

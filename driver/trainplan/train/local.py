@@ -104,6 +104,9 @@ class LocalExecutor:
                 out.extend(self._service(worker, is_pidfd))
         return out
 
+    def broken(self) -> str | None:
+        return None  # a worker that cannot start raises WorkersCannotStart instead
+
     def close(self) -> None:
         """Stop every worker (killing any attempt still running) and reap them."""
         self._closing = True

@@ -22,12 +22,13 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from trainplan.config.project import project_dir, state_dir
+from trainplan.config.project import default_policy, project_dir, state_dir
 from trainplan.config.settings import last_refresh
+from trainplan.config.training_policy import ResourceOverrides, TrainingPolicy, load_training_policy
 from trainplan.errors import TrainplanError
 from trainplan.train import ledger as L
 from trainplan.train.command import check_command
-from trainplan.train.executor import CommandPayload, Payload, TrainerPayload
+from trainplan.train.executor import CommandPayload, Executor, Payload, TrainerPayload
 from trainplan.train.local import LocalExecutor
 from trainplan.train.lock import Holder, LedgerLock, this_command
 from trainplan.train.pin import PinnedPlan, default_cache, pin_plan
@@ -38,6 +39,7 @@ from trainplan.train.stale import Freshness, PlanStale, check_freshness
 from trainplan.train.trainer import load_trainer
 
 EXIT_OK, EXIT_FAILED = 0, 1
+EXECUTORS = ("local", "ray")
 
 
 class TrainOptionsInvalid(TrainplanError):
@@ -66,6 +68,10 @@ class TrainOptions:
     fsync: bool = False
     progress: bool | None = None  # None: on a terminal only
     cwd: Path | None = None  # where trainers and commands resolve and run (default: the working directory)
+    executor: str = "local"  # local | ray
+    address: str | None = None  # --executor ray: the cluster (default env RAY_ADDRESS, else a local instance)
+    resources: ResourceOverrides = field(default_factory=ResourceOverrides)  # --executor ray: per job
+    policy: Path | None = None  # --executor ray: the routing policy whose `training:` section gives resources
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,56 @@ def _payload(options: TrainOptions, cwd: Path) -> Payload | None:
     if not options.dry_run:
         raise TrainOptionsInvalid("nothing to train with: give --trainer module:function or --command ARG ...")
     return None
+
+
+def _check_executor_options(options: TrainOptions) -> None:
+    if options.executor not in EXECUTORS:
+        raise TrainOptionsInvalid(f"--executor {options.executor!r}: expected one of {', '.join(EXECUTORS)}")
+    if options.executor == "ray":
+        return
+    given = [
+        name
+        for name, value in (
+            ("--address", options.address),
+            ("--cpus-per-job", options.resources.cpus),
+            ("--gpus-per-job", options.resources.gpus),
+            ("--memory-per-job", options.resources.memory_gb),
+        )
+        if value is not None
+    ]
+    if given:
+        raise TrainOptionsInvalid(f"{', '.join(given)}: only with --executor ray")
+
+
+def _training_policy(options: TrainOptions) -> TrainingPolicy:
+    """The policy's `training:` section (--policy, else env TRAINPLAN_POLICY, else the shipped policy)."""
+    env = os.environ.get("TRAINPLAN_POLICY")
+    path = options.policy or (Path(env) if env else None) or default_policy(project_dir())
+    return load_training_policy(path.absolute())
+
+
+def _make_executor(
+    options: TrainOptions, payload: Payload, selection: Selection, workers: int, artifacts_root: Path
+) -> Executor:
+    """The local executor, or the Ray executor once its cluster can fit every job and write the artifacts root."""
+    if options.executor == "local":
+        return LocalExecutor(min(workers, len(selection.to_run)), payload)
+    from trainplan.train.ray_executor import RayExecutor, import_ray  # never imported by the local executor
+
+    import_ray()  # the one-line install hint before anything else
+    policy = _training_policy(options)
+
+    def resources_of(job: Any) -> Any:
+        return policy.resources_for(job.get("model_families") or (), options.resources)
+
+    executor = RayExecutor(payload=payload, address=options.address, workers=options.workers, resources_of=resources_of)
+    try:
+        executor.check_artifacts_root(artifacts_root)  # first: it also drops nodes that have left the cluster
+        executor.check_fits([(job.job_id, resources_of(job)) for job in selection.to_run])
+    except BaseException:
+        executor.close()
+        raise
+    return executor
 
 
 def _freshness(options: TrainOptions, pinned: PinnedPlan) -> Freshness:
@@ -185,7 +241,12 @@ def _signals(scheduler: Scheduler) -> Iterator[None]:
 
 
 def _session_record(
-    options: TrainOptions, pinned: PinnedPlan, state: _RunState, ledger_dir: Path, **more: Any
+    options: TrainOptions,
+    pinned: PinnedPlan,
+    state: _RunState,
+    ledger_dir: Path,
+    executor: Executor | None,
+    **more: Any,
 ) -> dict[str, Any]:
     return {
         "record": "session",
@@ -195,7 +256,8 @@ def _session_record(
         "plan_dir": str(pinned.folder),
         "plan_file": str(pinned.file),
         "ledger": str(ledger_dir),
-        "executor": LocalExecutor.name,
+        "executor": options.executor,
+        "address": getattr(executor, "address", None),
         "host": LocalExecutor.host,
         "pid": os.getpid(),
         "started_at": L.iso(time.time()),
@@ -242,6 +304,7 @@ def run_training(options: TrainOptions, console: Console | None = None) -> RunRe
     console = console or Console()
     cwd = (options.cwd or Path.cwd()).absolute()
     workers = options.workers or len(os.sched_getaffinity(0))
+    _check_executor_options(options)
     pinned = pin_plan(_plan_path(options), default_cache())
     filters = check_filters(pinned.plan, options.filters)
     options = replace(options, filters=filters)
@@ -279,7 +342,13 @@ def run_training(options: TrainOptions, console: Console | None = None) -> RunRe
     try:
         state = _run_state(options, ledger_dir, run_id, pinned.plan_id)
         selection = select_jobs(pinned.plan, filters, state.succeeded)
-        return _run(options, console, pinned, payload, freshness, ledger_dir, state, selection, workers)
+        artifacts_root = (options.artifacts or ledger_dir / L.ARTIFACTS_DIR).absolute()
+        executor = _make_executor(options, payload, selection, workers, artifacts_root) if selection.to_run else None
+        try:
+            return _run(options, console, pinned, freshness, ledger_dir, state, selection, workers, executor)
+        finally:
+            if executor is not None:
+                executor.close()
     finally:
         lock.release()
 
@@ -288,12 +357,12 @@ def _run(
     options: TrainOptions,
     console: Console,
     pinned: PinnedPlan,
-    payload: Payload,
     freshness: Freshness,
     ledger_dir: Path,
     state: _RunState,
     selection: Selection,
     workers: int,
+    executor: Executor | None,
 ) -> RunResult:
     writer = L.LedgerWriter(L.run_file(ledger_dir, state.run_id), state.next_seq, options.fsync)
     try:
@@ -308,7 +377,8 @@ def _run(
                 pinned,
                 state,
                 ledger_dir,
-                workers=workers,
+                executor,
+                workers=getattr(executor, "size", workers) if options.executor == "ray" else workers,
                 allow_stale=options.allow_stale,
                 stale=None if freshness.fresh else freshness.describe(),
                 jobs_selected=len(selection.to_run),
@@ -324,8 +394,10 @@ def _run(
             highlight=False,
             markup=False,
         )
+        if executor is not None and hasattr(executor, "describe"):
+            console.print(f"executor ray: {executor.describe()}", soft_wrap=True, highlight=False, markup=False)
         outcomes, interrupted, cancelled = _schedule(
-            options, console, pinned, payload, state, selection, workers, ledger_dir, writer
+            options, console, pinned, state, selection, executor, ledger_dir, writer
         )
         counts: dict[str, int] = {}
         for o in outcomes:
@@ -365,18 +437,16 @@ def _schedule(
     options: TrainOptions,
     console: Console,
     pinned: PinnedPlan,
-    payload: Payload,
     state: _RunState,
     selection: Selection,
-    workers: int,
+    executor: Executor | None,
     ledger_dir: Path,
     writer: L.LedgerWriter,
 ) -> tuple[list[JobOutcome], bool, bool]:
-    if not selection.to_run:
+    if not selection.to_run or executor is None:
         return [], False, False
     show = console.is_terminal if options.progress is None else options.progress
     bar = ProgressBar(console, len(selection.to_run), show)
-    executor = LocalExecutor(min(workers, len(selection.to_run)), payload)
     scheduler = Scheduler(
         jobs=selection.to_run,
         job_documents=pinned.job_documents,
@@ -391,9 +461,6 @@ def _schedule(
         on_progress=bar.update,
         on_message=bar.message,
     )
-    try:
-        with bar, _signals(scheduler):
-            outcomes = scheduler.run()
-    finally:
-        executor.close()
+    with bar, _signals(scheduler):
+        outcomes = scheduler.run()
     return outcomes, scheduler.stopping, scheduler.cancelling

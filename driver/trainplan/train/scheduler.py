@@ -121,6 +121,7 @@ class Scheduler:
         self._report()
         while True:
             self._handle_interrupts()
+            self._handle_broken()
             now = time.monotonic()
             while self.delayed and self.delayed[0][0] <= now:
                 _, order, attempt, job = heapq.heappop(self.delayed)
@@ -136,6 +137,7 @@ class Scheduler:
             if not self.inflight and (self.stopping or not (self.ready or self.delayed)):
                 break
             results = self.executor.wait(self._wait_for(now))
+            self._handle_broken()  # before the results: an attempt lost with the cluster is not retried
             for result in results:
                 self._finish(result)
             if results:
@@ -170,6 +172,15 @@ class Scheduler:
                 if flight.killed_for is None:
                     flight.killed_for = "cancel"
                     self.executor.cancel(key)
+
+    def _handle_broken(self) -> None:
+        """An executor that can run nothing more (its cluster went away) stops the run like a first Ctrl-C: its
+        in-flight attempts come back failed, the queue is recorded `interrupted`, and `--resume` continues."""
+        reason = self.executor.broken()
+        if reason is not None and not self.stopping:
+            self.stopping = True
+            waiting = len(self.ready) + len(self.delayed)
+            self.on_message(f"{reason}: starting nothing new ({waiting} jobs not started); the run ends")
 
     def _enforce_deadlines(self) -> None:
         if self.options.timeout_s is None:
@@ -229,6 +240,7 @@ class Scheduler:
                 attempt=flight.attempt,
                 executor=self.executor.name,
                 host=result.host,
+                node=result.node,
                 pid=result.pid,
                 status=status,
                 started_at=result.started_at,

@@ -93,15 +93,17 @@ def _metrics_of(returned: Any) -> tuple[dict[str, Any] | None, str | None]:
 
 
 class _Output:
-    """Points this process's stdout and stderr at an attempt's log file, and back at /dev/null."""
+    """Points this process's stdout and stderr at an attempt's log file, and back at /dev/null (with `keep`: back
+    at the streams the process had, e.g. a Ray worker's own log files)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: bool = False) -> None:
         self.devnull = os.open(os.devnull, os.O_WRONLY)
+        self.between = (os.dup(1), os.dup(2)) if keep else (self.devnull, self.devnull)
         self.quiet()
 
     def quiet(self) -> None:
-        os.dup2(self.devnull, 1)
-        os.dup2(self.devnull, 2)
+        os.dup2(self.between[0], 1)
+        os.dup2(self.between[1], 2)
 
     def to_file(self, artifacts_dir: str) -> int:
         os.makedirs(artifacts_dir, exist_ok=True)
@@ -111,7 +113,7 @@ class _Output:
         return fd
 
     def restore(self, fd: int) -> str:
-        """Back to /dev/null; returns the last 4 KB of the attempt's output."""
+        """Back to /dev/null (or the kept streams); returns the last 4 KB of the attempt's output."""
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()
