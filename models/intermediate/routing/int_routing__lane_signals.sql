@@ -186,8 +186,8 @@ with_previous as (
             when checked.semantics = 'foxml' then 'ignored_under_foxml'
             when previous.previous_state is null then 'first_run'
             when
-                checked.fails_sample_size or checked.fails_leakage or checked.fails_families
-                or checked.is_missing_score
+                checked.fails_sample_size or checked.fails_leakage or checked.fails_leakage_unreadable
+                or checked.fails_families or checked.is_missing_score
                 then 'hard_block'
             when coalesce(previous.previous_runs_in_state, 1) < checked.hysteresis_min_runs_before_change
                 then 'min_runs'
