@@ -3,7 +3,7 @@
 `export_plan` writes, from `training_jobs`, `routing_decisions`, `routing_policy` and `routing_candidates`:
 
 - `globals/routing_plan/routing_plan.{json,yaml,md}` (the formats listed in the policy's `dump_plan_as`;
-  shared/reference §4) and `routing_candidates.parquet`, the snapshot of the candidates the decisions were made on
+  README "Plan files") and `routing_candidates.parquet`, the snapshot of the candidates the decisions were made on
   (what `metadata.metrics_snapshot` names);
 - `globals/training_plan/master_training_plan.json`, its mirror `training_plan.json`, `training_plan.yaml`,
   `training_plan.md` and the views `by_target/`, `by_symbol/`, `by_type/`, `by_route/` (§5.2-§5.4; view file

@@ -34,7 +34,7 @@ PLAN_ID_PLACEHOLDER = "0" * 16
 
 
 def config_hash(policy_path: Path) -> str:
-    """First 8 hex characters of SHA-256 over the policy file's raw bytes (reference §9)."""
+    """First 8 hex characters of SHA-256 over the policy file's raw bytes (README "Plan files")."""
     try:
         return hashlib.sha256(policy_path.read_bytes()).hexdigest()[:8]
     except OSError:

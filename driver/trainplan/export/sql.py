@@ -252,7 +252,7 @@ def job_targets() -> str:
 
 def jobs_markdown_rows() -> str:
     """`## Training Jobs` rows by target: the CS block (followed by the symbol table's head when the target has
-    symbol jobs), then one table row per symbol job (reference §5.3)."""
+    symbol jobs), then one table row per symbol job (README "Plan files")."""
     fams = (
         "case when len(families) > 3 then array_to_string(families[1:3], ', ') || ' (+' || (len(families) - 3)::varchar"
         " || ' more)' else array_to_string(families, ', ') end"

@@ -2,7 +2,7 @@
 
 The routing policy (and any per-job list dbt computes) keeps family names as the user wrote them; the export
 normalises them here, once, when it writes the plan (`metadata.model_families_requested` keeps the raw list).
-The rule fixes the reference's `filter_trainers` (shared/reference §5.1):
+The rule fixes the reference's `filter_trainers` (docs/decision-semantics.md):
 
 1. a known family, compared case-, space-, dash- and underscore-insensitively, gets its canonical name
    (`LightGBM`→`lightgbm`, `XGBoost`/`XGB`→`xgboost`, `CatBoost`→`catboost`, `QuantileLightGBM`→`quantile_lightgbm`,

@@ -1,4 +1,4 @@
-"""Finding and loading a written plan (the reference consumer's names, shared/reference §6)."""
+"""Finding and loading a written plan (the reference consumer's names, docs/training-api.md)."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from trainplan.samples.sample import (
 BROKEN_OPTIONS = {"targets": 2, "symbols": 3, "seed": 11}
 LATER = BASE_TIME + timedelta(days=1)
 T5, T60 = "fwd_ret_5m", "fwd_ret_60m"
-# The sample's older target-ranking cohort of a target (its name sorts last; reference §1.6b #3)
+# The sample's older target-ranking cohort of a target (its name sorts last; README "What is read, and what is rejected")
 RUN_UNIVERSE = universe_sig(_symbol_names(BROKEN_OPTIONS["symbols"]))
 OLD_COHORT = f"cs_2025Q3_{RUN_UNIVERSE}_min_cs3_max1000_v1_ffffffff"
 # fwd_ret_60m's intended target-ranking cohort: its metrics.parquet is truncated, its metrics.json stays readable

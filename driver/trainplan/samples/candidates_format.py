@@ -1,4 +1,4 @@
-"""The reference's routing_candidates file format (reference §2): globals/routing/routing_candidates.parquet and
+"""The reference's routing_candidates file format (README "Your own run directory"): globals/routing/routing_candidates.parquet and
 its .json sidecar, as the FoxML aggregator writes them — column order, parquet types, null-typed columns."""
 
 from __future__ import annotations

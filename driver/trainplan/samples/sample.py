@@ -1,6 +1,6 @@
 """Deterministic generator of FoxML run directories in the reference's on-disk formats.
 
-It writes what a FoxML run leaves behind for routing (reference §1): the run context, target-ranking and
+It writes what a FoxML run leaves behind for routing (README "Your own run directory"): the run context, target-ranking and
 feature-selection cohorts (``metrics.json``, ``metrics.parquet``, ``metadata.json``) for the cross-sectional scope
 and every symbol, ``target_confidence.json``, feature-importance snapshots in the hash layout, feature quarantine
 files, the target-ranking CSV and the per-target ``latest_ref.json`` pointer.
@@ -91,7 +91,7 @@ def _write_json(path: Path, payload: Any) -> None:
 
 
 def _write_metrics(cohort_dir: Path, metrics: dict[str, Any]) -> None:
-    """metrics.json and the one-row metrics.parquet that mirrors it (reference §1.3a, §1.6b #8)."""
+    """metrics.json and the one-row metrics.parquet that mirrors it (README "Your own run directory")."""
     _write_json(cohort_dir / "metrics.json", metrics)
     pq.write_table(pa.Table.from_pylist([metrics]), cohort_dir / "metrics.parquet")
 
@@ -280,7 +280,7 @@ class SampleOptions:
     seed: int = 7
     snapshot_features: int = 40
     snapshots: int = 3  # importance snapshots per stability scope
-    # Newer FoxML layout (reference §1.7): reproducibility/stage=<STAGE>/<VIEW>/[symbol=<S>/]universe=<sig>/cohort=<id>/
+    # Newer FoxML layout (README "Your own run directory"): reproducibility/stage=<STAGE>/<VIEW>/[symbol=<S>/]universe=<sig>/cohort=<id>/
     staged_layout: bool = False
     # Names instead of the defaults (e.g. dotted, dashed or unicode names; a '/' in a target is sanitised in its folder).
     target_names: tuple[str, ...] = ()
@@ -493,7 +493,7 @@ def _generate_sample(opts: SampleOptions, policy: dict[str, Any]) -> Path:
 
 
 def _cohort_placer(staged: bool) -> Callable[[Path, str, str, str | None, str, str], Path]:
-    """The cohort folder of a scope: the HEAD layout, or the newer stage=/universe= layout (reference §1.7)."""
+    """The cohort folder of a scope: the HEAD layout, or the newer stage=/universe= layout (README "Your own run directory")."""
 
     def place(repro: Path, stage: str, view: str, symbol: str | None, usig: str, cohort_id: str) -> Path:
         scope = Path(view) if symbol is None else Path(view) / f"symbol={symbol}"
@@ -519,7 +519,7 @@ def _candidate(target: str, symbol: str | None, score: float, n: int, task_type:
 
 
 def _confidence(target: str, score: float) -> dict[str, Any]:
-    """target_confidence.json (reference §1.3d); like the reference it carries no sample_size."""
+    """target_confidence.json (README "Your own run directory"); like the reference it carries no sample_size."""
     return {
         "target": target,
         "boruta_confirmed_count": 3,
@@ -542,7 +542,7 @@ def _confidence(target: str, score: float) -> dict[str, Any]:
 def _write_legacy_snapshots(
     repro: Path, target: str, run_usig: str, t0: datetime, rng: random.Random, n_features: int
 ) -> None:
-    """Snapshots in the legacy layout <target>/<method>/<run_id>.json (reference §1.4): no replicate signatures,
+    """Snapshots in the legacy layout <target>/<method>/<run_id>.json (README "Your own run directory"): no replicate signatures,
     a method (catboost) and universe that belong to no routing scope, so they are read but change no decision."""
     base = repro / "feature_importance_snapshots" / sanitize_target_dir(target) / "catboost"
     for i, features in enumerate(_feature_lists("stable", n_features, rng)):
