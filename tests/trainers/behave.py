@@ -1,6 +1,6 @@
 """Test trainers whose behaviour the test chooses through environment variables (inherited by the workers).
 
-- TRAINPLAN_TEST_LOG: a file each trainer appends `<job_id> <pid>` to when it starts (one os.write: lines never
+- TRAINPLAN_TEST_LOG: a file each trainer appends `<job_id> <pid> <nonce>` to when it starts (one os.write: lines never
   mix);
 - TRAINPLAN_TEST_FAIL / _HANG / _EXIT: comma-separated job ids that raise / hang / call os._exit(3);
 - TRAINPLAN_TEST_GATE: a file the trainer waits for before returning (a job "in flight" until the test creates it);
@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +26,21 @@ def _ids(name: str) -> set[str]:
 
 
 def _log_start(job_id: str) -> int:
-    """Append the job id to the start log; return how many starts the log holds now."""
+    """Append the job id to the start log; return this start's position in it (1-based).
+
+    The position is where this process's own line landed, not the line count after the write: two workers that
+    append at the same moment would both count the other's line and both think they came last.
+    """
     path = os.environ.get("TRAINPLAN_TEST_LOG")
     if not path:
         return 0
+    line = f"{job_id} {os.getpid()} {uuid.uuid4().hex}"  # unique: a retry in the same worker repeats id and pid
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, f"{job_id} {os.getpid()}\n".encode())
+        os.write(fd, f"{line}\n".encode())
     finally:
         os.close(fd)
-    return len(Path(path).read_text().splitlines())
+    return Path(path).read_text().splitlines().index(line) + 1
 
 
 def _wait_for_gate() -> None:
