@@ -27,6 +27,7 @@ import duckdb
 import pytest
 import yaml
 from trainplan.config.project import default_policy, project_dir
+from trainplan.plan.previous import read_previous_lanes, sidecar_lanes
 from trainplan.samples.candidates_format import write_reference_candidates
 
 TRAINPLAN = str(Path(sys.executable).parent / "trainplan")
@@ -90,6 +91,10 @@ def _decisions(db: Path) -> dict[str | None, dict]:
         return {row[names.index("symbol")]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
 
 
+def _parsed_lanes(out: Path) -> list[tuple]:
+    return [(x.target, x.symbol, x.state, x.route, x.runs_in_state) for x in read_previous_lanes(out)[0]]
+
+
 @pytest.fixture(scope="module")
 def three_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("hysteresis")
@@ -101,7 +106,8 @@ def three_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
         assert proc.returncode == 0, proc.stdout + proc.stderr
         kept = shutil.copy(master, tmp / f"plan{run}.json")
         explain = _cli("explain", TARGET, "NOISY", "--db", db) if run == 2 else None
-        runs[run] = {"stdout": proc.stdout, "decisions": _decisions(db), "plan": Path(kept), "explain": explain}
+        runs[run] = {"stdout": proc.stdout, "decisions": _decisions(db), "plan": Path(kept), "explain": explain,
+                     "lanes": (_parsed_lanes(out), sidecar_lanes(out))}  # fmt: skip
     return runs
 
 
@@ -146,6 +152,9 @@ def test_a_real_change_passes_in_one_run(three_runs: dict) -> None:
     symbols = routing["targets"][TARGET]["symbols"]
     assert (symbols["NOISY"]["local_runs_in_state"], symbols["REAL"]["local_runs_in_state"]) == (3, 1)
     assert symbols["REAL"]["previous_route"] == "ROUTE_BOTH"
+    for run, (parsed, cached) in ((run, three_runs[run]["lanes"]) for run in RUNS):
+        # the next refresh reads the lanes, runs_in_state included, from the sidecar: the same as the JSON holds
+        assert cached is not None and [tuple(r.values()) for r in cached[0].to_pylist()] == parsed, run
     validate = _cli("validate", three_runs[3]["plan"].parent / "out")  # plan_id and counts hold with the new keys
     assert validate.returncode == 0, validate.stdout + validate.stderr
 

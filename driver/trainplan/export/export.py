@@ -5,6 +5,8 @@
 - `globals/routing_plan/routing_plan.{json,yaml,md}` (the formats listed in the policy's `dump_plan_as`;
   README "Plan files") and `routing_candidates.parquet`, the snapshot of the candidates the decisions were made on
   (what `metadata.metrics_snapshot` names);
+- `globals/.plan-<token>/lanes.parquet`, the lanes the plan holds with the SHA-256 of the file they were written
+  into (`trainplan.export.lanes`): the next refresh reads its previous lanes there instead of parsing the JSON;
 - `globals/training_plan/master_training_plan.json`, its mirror `training_plan.json`, `training_plan.yaml`,
   `training_plan.md` and the views `by_target/`, `by_symbol/`, `by_type/`, `by_route/` (§5.2-§5.4; view file
   names: `trainplan.plan.names`).
@@ -34,7 +36,7 @@ from pathlib import Path
 
 import duckdb
 
-from trainplan.export import documents, routing_files, training_files
+from trainplan.export import documents, lanes, routing_files, training_files
 from trainplan.export import header as plan_header
 from trainplan.export import jobs as plan_jobs
 from trainplan.export import sql as plan_sql
@@ -102,6 +104,9 @@ def export_plan(
             documents.patch_plan_id(master, master_before, plan_id)
             if routing_json is not None:
                 documents.patch_plan_id(routing_json[0], routing_json[1], plan_id)
+            lanes.write_lanes_sidecar(
+                con, staging, routing_json[0] if routing_json is not None else master, hysteresis=header.hysteresis
+            )
             routing_files.write_routing_rest(con, staging / ROUTING_PLAN, header)
             training_files.write_training_rest(con, training, header, jobs)
             if views_done is not None:

@@ -17,6 +17,9 @@ MASTER = "master_training_plan.json"
 MIRROR = "training_plan.json"
 ROUTING_PLAN_JSON = "routing_plan.json"
 CANDIDATES_SNAPSHOT = "routing_candidates.parquet"
+# Beside routing_plan/ and training_plan/ in a published plan folder: the lanes the plan holds, as a parquet (README
+# "Plan files"); the next refresh reads them there instead of parsing the plan's JSON when the hash matches.
+LANES_SIDECAR = "lanes.parquet"
 
 
 class PlanNotFound(TrainplanError, FileNotFoundError):

@@ -1,0 +1,78 @@
+"""The lanes sidecar: the lanes a plan holds, as `lanes.parquet` beside its routing_plan/ and training_plan/ folders.
+
+Reads `routing_decisions` (basis "pairs", when routing_plan.json is written) or the temp table `plan_jobs` (basis
+"jobs"); writes the parquet with the SHA-256 of the file the same lanes were written into, so the next refresh
+reads them without parsing that JSON (`trainplan.plan.previous.sidecar_lanes`, which checks the hash).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from trainplan.plan.files import LANES_SIDECAR
+from trainplan.plan.previous import file_sha256, sidecar_metadata
+
+# What trainplan.plan.previous parses from each file, in the file's order: for routing_plan.json the CS entry of
+# every target (a target without a CS decision gets the placeholder entry: DISALLOWED, DISABLED) and each symbol's
+# entry; for the master plan each job's lane. runs_in_state is written into the JSON only while hysteresis is on.
+_PAIRS = """
+with
+targets as (select distinct target from routing_decisions),
+cs as (
+    select
+        target,
+        cs_state as state,
+        case
+            when route = 'ROUTE_BLOCKED' or cs_state = 'DISALLOWED' then 'ROUTE_BLOCKED'
+            else 'ROUTE_CROSS_SECTIONAL'
+        end as route,
+        {cs_runs}::bigint as runs_in_state
+    from routing_decisions
+    where symbol is null
+),
+lanes as (
+    select
+        targets.target,
+        null::varchar as symbol,
+        coalesce(cs.state, 'DISALLOWED') as state,
+        coalesce(cs.route, 'ROUTE_BLOCKED') as route,
+        cs.runs_in_state
+    from targets
+    left join cs on targets.target = cs.target
+    union all
+    select target, symbol, local_state as state, route, {local_runs}::bigint as runs_in_state
+    from routing_decisions
+    where symbol is not null
+)
+select * from lanes order by target, symbol nulls first
+"""
+
+_JOBS = """
+select
+    target,
+    symbol,
+    case when symbol is null then cs_state else local_state end as state,
+    route,
+    null::bigint as runs_in_state
+from plan_jobs
+order by job_order
+"""
+
+
+def write_lanes_sidecar(con: duckdb.DuckDBPyConnection, staging: Path, source: Path, *, hysteresis: bool) -> Path:
+    """`staging/lanes.parquet` for the plan file `source` (routing_plan.json: basis "pairs"; else the master plan:
+    "jobs"), written after `source` is final (its plan_id patched in)."""
+    if source.name == "routing_plan.json":
+        basis = "pairs"
+        runs = ("cs_runs_in_state", "local_runs_in_state") if hysteresis else ("null", "null")
+        query = _PAIRS.format(cs_runs=runs[0], local_runs=runs[1])
+    else:
+        basis, query = "jobs", _JOBS
+    meta = sidecar_metadata(basis, f"{source.parent.name}/{source.name}", file_sha256(source))
+    kv = ", ".join(f"{key}: '{value}'" for key, value in meta.items())
+    out = staging / LANES_SIDECAR
+    target = str(out).replace("'", "''")
+    con.execute(f"copy ({query}) to '{target}' (format parquet, kv_metadata {{{kv}}})")
+    return out
