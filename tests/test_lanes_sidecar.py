@@ -118,5 +118,5 @@ def test_a_broken_plan_without_sidecar_is_still_an_error(sample_built: Built, tm
     _sidecar(root).write_bytes(b"not a parquet")
     routing = root / "globals/routing_plan/routing_plan.json"
     routing.write_text(routing.read_text(encoding="utf-8")[:-200], encoding="utf-8")
-    with pytest.raises(PreviousPlanError, match="routing_plan.json: cannot read the previous plan"):
+    with pytest.raises(PreviousPlanError, match=r"routing_plan\.json: cannot read the previous plan"):
         previous_lanes_table(root)
