@@ -182,6 +182,11 @@ def test_failure_message_names_each_failing_test_and_model_once(tmp_path: Path) 
     (target / "run_results.json").unlink()  # no run results (the project did not parse): dbt's console lines
     log = "\x1b[0m09:00:00  Encountered an error:\nParsing Error in file x.yml: bad indentation\n"
     assert failure_message(2, tmp_path, log).endswith("): Parsing Error in file x.yml: bad indentation")
+    log = (  # a model that does not compile: dbt's message is under the header, then where it came from
+        "\x1b[0m09:00:01  Compilation Error in model stg_x (models/stg_x.sql)\n"
+        "  var v: expected auto or json, got 'fast'\n  \n  > in macro m (macros/m.sql)\n"
+    )
+    assert failure_message(2, tmp_path, log).endswith("): model stg_x: var v: expected auto or json, got 'fast'")
 
 
 def _invoke(*args: str) -> tuple[int, str, str]:

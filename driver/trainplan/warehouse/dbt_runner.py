@@ -116,13 +116,34 @@ def _result_reasons(results: list[dict[str, Any]]) -> list[str]:
 
 
 def _log_reasons(log: str) -> list[str]:
-    """dbt's error lines from its console output (when it wrote no run results, e.g. a project that does not parse)."""
+    """dbt's error lines from its console output (when it wrote no run results, e.g. a project that does not parse
+    or a model that does not compile). A header "Compilation Error in model m (path)" is followed by dbt's message
+    lines: they are what the user needs, so they are joined onto the node ("model m: <message>")."""
     lines = [_clean(line) for line in log.splitlines()]
-    keep = [line for line in lines if line and any(k in line for k in ("Error", "error", "ERROR", "Failure"))]
     out: list[str] = []
-    for line in keep:
-        if line not in out and not line.startswith("Completed with") and not line.endswith(":"):
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        header = _ERROR_HEADER.match(line)
+        if header:
+            body: list[str] = []
+            i += 1
+            while i < len(lines) and lines[i] and not lines[i].startswith(">"):
+                body.append(lines[i])
+                i += 1
+            parts = line.split(" in ", 1)[1].split(" (", 1)[0] if " in " in line else "dbt"
+            text = f"{parts}: {' '.join(body)}" if body else line
+            if text not in out:
+                out.append(text)
+            continue
+        if (
+            any(k in line for k in ("Error", "error", "ERROR", "Failure"))
+            and line not in out
+            and not line.startswith("Completed with")
+            and not line.endswith(":")
+        ):
             out.append(line)
+        i += 1
     return out or [line for line in lines if line][-5:]
 
 
