@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from trainplan.config.settings import make_settings
 from trainplan.samples.candidates_format import SCHEMA
-from trainplan.warehouse.dbt_runner import build_database
+from trainplan.warehouse.dbt_runner import DbtBuildError, build_database
 
 MODEL = "stg_candidates__routing_candidates"
 
@@ -109,5 +109,8 @@ def test_a_column_of_another_type_is_read_as_json(tmp_path: Path, monkeypatch: p
 
 def test_an_unknown_reader_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _reference_file(tmp_path / "in")
-    with pytest.raises(Exception, match="candidates_reader .*expected auto or json, got 'fast'"):
+    with pytest.raises(
+        DbtBuildError,
+        match=r"model stg_candidates__routing_candidates: var candidates_reader .*: expected auto or json, got 'fast'",
+    ):
         _read(path, tmp_path / "w", "fast", monkeypatch)
