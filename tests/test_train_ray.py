@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from tests.ray_cluster import ENV, HEAD, WORKER, RayCluster, short_temp_dir
-from tests.test_train_resume import _read_until
 from tests.test_train_run import _distinct_families
 from tests.train_support import (
     TRAINER,
     alive,
     ends,
+    interrupt_twice,
     kill,
     plan_document,
     records,
@@ -209,11 +209,7 @@ def test_ctrl_c_twice_cancels_the_running_ray_tasks(cluster: RayCluster, tmp_pat
     try:
         wait_until(lambda: len(started(log)) == 2, "two jobs in flight")
         pids = {int(line.split()[1]) for line in log.read_text().splitlines()}
-        proc.send_signal(signal.SIGINT)
-        seen = _read_until(proc, "interrupted:")  # two signals sent at once would arrive as one
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=120)
-        out = seen + out
+        out = interrupt_twice(proc)
     finally:
         if proc.poll() is None:
             kill(proc)

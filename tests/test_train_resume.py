@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -13,8 +12,10 @@ from trainplan.train import ledger as L
 from tests.train_support import (
     TRAINER,
     alive,
+    interrupt_twice,
     kill,
     plan_document,
+    read_until,
     records,
     runnable_ids,
     start_train,
@@ -27,17 +28,6 @@ from tests.train_support import (
 
 def _succeeded(ledger: Path) -> Counter[str]:
     return Counter(r["job_id"] for r in records(ledger) if r["status"] == "succeeded")
-
-
-def _read_until(proc: subprocess.Popen[str], text: str) -> str:
-    """The process's output up to the first line holding `text` (the line included)."""
-    assert proc.stdout is not None
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if text in line:
-            return "".join(seen)
-    raise AssertionError(f"{text!r} never printed:\n{''.join(seen)}")
 
 
 def _pids(log: Path) -> set[int]:
@@ -140,7 +130,7 @@ def test_ctrl_c_once_lets_running_jobs_finish_and_records_the_rest(tmp_path: Pat
     try:
         wait_until(lambda: len(started(log)) == 2, "two jobs in flight")
         proc.send_signal(signal.SIGINT)
-        seen = _read_until(proc, "interrupted:")
+        seen = read_until(proc, "interrupted:")
         gate.touch()
         out, _ = proc.communicate(timeout=120)
         out = seen + out
@@ -166,11 +156,7 @@ def test_ctrl_c_twice_cancels_running_jobs(tmp_path: Path) -> None:
     try:
         wait_until(lambda: len(started(log)) == 2, "two jobs in flight")
         pids = _pids(log)
-        proc.send_signal(signal.SIGINT)
-        seen = _read_until(proc, "interrupted:")  # two signals sent at once would arrive as one
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=120)
-        out = seen + out
+        out = interrupt_twice(proc)
     finally:
         if proc.poll() is None:
             kill(proc)

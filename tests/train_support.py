@@ -115,3 +115,24 @@ def kill(proc: subprocess.Popen[str], sig: int = signal.SIGKILL) -> str:
     proc.send_signal(sig)
     out, _ = proc.communicate(timeout=60)
     return out
+
+
+def read_until(proc: subprocess.Popen[str], text: str) -> str:
+    """The process's output up to the first line holding `text` (the line included)."""
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if text in line:
+            return "".join(seen)
+    raise AssertionError(f"{text!r} never printed:\n{''.join(seen)}")
+
+
+def interrupt_twice(proc: subprocess.Popen[str]) -> str:
+    """Ctrl-C, wait until the run says it is interrupted, Ctrl-C again (two signals sent at once would arrive as
+    one); returns everything the process printed until it exited."""
+    proc.send_signal(signal.SIGINT)
+    seen = read_until(proc, "interrupted:")
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    return seen + out
