@@ -77,7 +77,7 @@
     {%- endfor -%}
     select
         src.filename as source_file,
-        row_number() over (partition by src.filename) as source_row,
+        src.file_row_number + 1 as source_row,
         {{ c.target }}::varchar as target,
         {{ candidates_json_type(c.target, 'target' in types, "'VARCHAR'") }} as target_json_type,
         {{ c.symbol }}::varchar as symbol,

@@ -207,7 +207,7 @@
 {% endmacro %}
 
 {#-
-    rows_as_json(relation, pattern): every row of a columnar source (read_parquet / read_csv with filename=true)
+    rows_as_json(relation, pattern): every row of a columnar source (read_parquet with filename and file_row_number)
     as (source_file, row_number, doc json), so a column missing from a file is a null key rather than a
     binder error. read_parquet and read_csv fail on a glob that matches nothing, unlike read_text: when
     `pattern` matches no file the relation is not read at all and the select is empty.
@@ -216,7 +216,7 @@
     {% if files_exist(pattern) %}
         select
             src.filename as source_file,
-            row_number() over (partition by src.filename) as source_row,
+            src.file_row_number + 1 as source_row,
             to_json(src) as doc
         from {{ relation }} as src
     {% else %}

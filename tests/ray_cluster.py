@@ -116,12 +116,17 @@ class RayCluster:
         """Alive node name -> node id, asked of the cluster by a separate process."""
         code = (
             f"import ray, json, logging; ray.init(address={self.address!r}, logging_level=logging.ERROR, "
-            "log_to_driver=False); print(json.dumps({n['NodeName']: n['NodeID'] for n in ray.nodes() if n['Alive']}))"
+            "log_to_driver=False); print('NODES ' + json.dumps({n['NodeName']: n['NodeID'] for n in ray.nodes() "
+            "if n['Alive']}), flush=True)"
         )
         out = subprocess.run(
             [sys.executable, "-c", code], env=ENV, capture_output=True, text=True, timeout=120, check=True
         )
-        return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+        # Ray may print warnings on stdout too (e.g. "raylet has lagging heartbeats"), before or after the answer
+        answer = [line for line in out.stdout.splitlines() if line.startswith("NODES ")]
+        if len(answer) != 1:
+            raise RuntimeError(f"no node list from the cluster:\n{out.stdout[-3000:]}")
+        return dict(json.loads(answer[0].removeprefix("NODES ")))
 
     def wait_for_nodes(self, count: int) -> None:
         deadline = time.monotonic() + 120

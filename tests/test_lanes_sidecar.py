@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from trainplan.config.project import project_dir
 from trainplan.export.export import export_plan
+from trainplan.plan import previous
 from trainplan.plan.files import LANES_SIDECAR
 from trainplan.plan.previous import (
     PreviousPlanError,
@@ -120,3 +121,31 @@ def test_a_broken_plan_without_sidecar_is_still_an_error(sample_built: Built, tm
     routing.write_text(routing.read_text(encoding="utf-8")[:-200], encoding="utf-8")
     with pytest.raises(PreviousPlanError, match=r"routing_plan\.json: cannot read the previous plan"):
         previous_lanes_table(root)
+
+
+def test_a_cs_decision_without_state_is_reported_as_the_json_reader_reports_it(tmp_path: Path) -> None:
+    """The sidecar gives the placeholder lane only to a target without a CS decision: a CS decision whose state is
+    null is null in the sidecar too, so the sidecar is refused and the JSON reader names the bad lane."""
+    db = build_plan_db(tmp_path / "p.duckdb", 2, 5)
+    with duckdb.connect(str(db)) as con:
+        con.execute("update routing_decisions set cs_state = null where symbol is null and target = (select "
+                    "min(target) from routing_decisions)")  # fmt: skip
+    with duckdb.connect(str(db), read_only=True) as con:
+        export_plan(con, plan_root=tmp_path / "out", project=tmp_path)
+    assert sidecar_lanes(tmp_path / "out") is None
+    with pytest.raises(PreviousPlanError, match=r"lane \(target_00000, None\): state None is not one of"):
+        previous_lanes_table(tmp_path / "out")
+
+
+def test_a_plan_file_that_cannot_be_hashed_is_left_to_the_json_reader(
+    sample_built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "out"
+    with duckdb.connect(str(sample_built.db_path), read_only=True) as con:
+        export_plan(con, plan_root=root, project=project_dir())
+
+    def unreadable(path: Path) -> str:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(previous, "file_sha256", unreadable)
+    assert sidecar_lanes(root) is None  # not an OSError out of the cache: the JSON reader reports the file

@@ -36,8 +36,10 @@ lanes as (
     select
         targets.target,
         null::varchar as symbol,
-        coalesce(cs.state, 'DISALLOWED') as state,
-        coalesce(cs.route, 'ROUTE_BLOCKED') as route,
+        -- the placeholder entry only where the target has no CS decision (the JSON writes NO_CS_JSON there); a CS
+        -- decision with a null state stays null, as in its JSON entry, and the sidecar is then not used
+        case when cs.target is null then 'DISALLOWED' else cs.state end as state,
+        case when cs.target is null then 'ROUTE_BLOCKED' else cs.route end as route,
         cs.runs_in_state
     from targets
     left join cs on targets.target = cs.target

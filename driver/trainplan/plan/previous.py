@@ -236,7 +236,10 @@ def sidecar_lanes(previous: Path) -> tuple[pa.Table, str] | None:
         meta = {k.decode(): v.decode() for k, v in (pq.read_schema(sidecar).metadata or {}).items()}
     except (OSError, ValueError, pa.ArrowException):
         return None  # no sidecar (a plan another tool wrote or copied without it), or not a parquet
-    expected = sidecar_metadata(basis, f"{folder.name}/{path.name}", file_sha256(path))
+    try:
+        expected = sidecar_metadata(basis, f"{folder.name}/{path.name}", file_sha256(path))
+    except OSError:
+        return None  # the plan file itself cannot be read: the JSON reader reports it, naming the file
     if any(meta.get(key) != value for key, value in expected.items()):
         return None  # written for another file, or the file changed since
     try:

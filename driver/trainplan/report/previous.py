@@ -23,11 +23,13 @@ def load_previous_routes(con: duckdb.DuckDBPyConnection, previous: Path) -> str:
         lanes, basis = previous_lanes_table(previous)
     except PreviousPlanError as err:
         raise ReportInputError(str(err)) from err
-    con.register("report_previous_lanes_arrow", lanes)
     route = "case when symbol is null then state else route end" if basis == "pairs" else "route"
-    con.execute(
-        f"create or replace temp table {PREVIOUS_ROUTES} as "
-        f"select target, symbol, {route} as route from report_previous_lanes_arrow"
-    )
-    con.unregister("report_previous_lanes_arrow")
+    con.register("report_previous_lanes_arrow", lanes)
+    try:
+        con.execute(
+            f"create or replace temp table {PREVIOUS_ROUTES} as "
+            f"select target, symbol, {route} as route from report_previous_lanes_arrow"
+        )
+    finally:
+        con.unregister("report_previous_lanes_arrow")
     return basis

@@ -86,6 +86,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LOG_TIME = re.compile(r"^\d\d:\d\d:\d\d\s+")
 _ERROR_HEADER = re.compile(r"^[A-Za-z ]*(Error|Failure) in \w+ \S+ \(.*\)$")
 MAX_REASONS = 50  # more lines than that help no one: dbt's log has them all
+MAX_MESSAGE_LINES = 10  # of dbt's message under one error header in its console output
 FAILED_STATUSES = ("error", "fail", "runtime error")
 
 
@@ -128,7 +129,7 @@ def _log_reasons(log: str) -> list[str]:
         if header:
             body: list[str] = []
             i += 1
-            while i < len(lines) and lines[i] and not lines[i].startswith(">"):
+            while i < len(lines) and lines[i] and not lines[i].startswith(">") and len(body) < MAX_MESSAGE_LINES:
                 body.append(lines[i])
                 i += 1
             parts = line.split(" in ", 1)[1].split(" (", 1)[0] if " in " in line else "dbt"

@@ -56,9 +56,11 @@ cs_side as (
     select
         targets.target,
         targets.semantics,
-        coalesce(cs_lanes.signal_state, 'DISALLOWED') as cs_state,
-        'cs_' || coalesce(cs_lanes.lane_rule, 'no_metrics') as cs_rule,
-        coalesce(cs_lanes.lane_rule, 'no_metrics') as cs_lane_rule,
+        -- the defaults stand for a target without a CS row only: a CS lane with a null state or rule stays null,
+        -- and the not_null data tests on cs_state and cs_lane_rule fail the build
+        case when cs_lanes.target is null then 'DISALLOWED' else cs_lanes.signal_state end as cs_state,
+        'cs_' || case when cs_lanes.target is null then 'no_metrics' else cs_lanes.lane_rule end as cs_rule,
+        case when cs_lanes.target is null then 'no_metrics' else cs_lanes.lane_rule end as cs_lane_rule,
         cs_lanes.score as cs_score,
         cs_lanes.held_threshold as cs_threshold,
         cs_lanes.margin as cs_margin,
