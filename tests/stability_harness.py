@@ -2,7 +2,7 @@
 
 `compile_stability_models` compiles the real dbt models once; `run_stability_sql` runs that SQL in a fresh
 in-memory DuckDB on hand-made staging rows. `reference_stability` re-computes the same metrics from the
-description of the reference (shared/reference §1.4) with scipy's kendalltau and a set-based Jaccard.
+description of the reference (README "Stability") with scipy's kendalltau and a set-based Jaccard.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def test_normalise_family(raw: str, expected: str) -> None:
 
 
 def test_reference_example_list() -> None:
-    # shared/reference §5.2: requested [LightGBM, xgboost, random_forest, XGB] -> [lightgbm, xgboost]
+    # requested [LightGBM, xgboost, random_forest, XGB] -> [lightgbm, xgboost]
     assert normalise_families(["LightGBM", "xgboost", "random_forest", "XGB"]) == ["lightgbm", "xgboost"]
 
 

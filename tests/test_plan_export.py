@@ -1,4 +1,4 @@
-"""The exported plan files: the reference's formats key by key (§4-§5), determinism, atomic publication."""
+"""The exported plan files: the reference's formats key by key (README "Plan files"), determinism, atomic publication."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _routing_dir(root: Path) -> Path:
     return root / "globals" / "routing_plan"
 
 
-# ------------------------------------------------------------------ golden: master plan (§5.2)
+# ------------------------------------------------------------------ golden: master plan
 
 
 def test_master_plan_keys_and_order(sample_built: Built) -> None:
@@ -70,7 +70,7 @@ def test_metadata_values(sample_built: Built) -> None:
     assert re.fullmatch(r"\d{8}_\d{6}", meta["run_id"])
     policy = project_dir() / "CONFIG/training_config/routing_config.yaml"
     assert meta["config_hash"] == hashlib.sha256(policy.read_bytes()).hexdigest()[:8]
-    # the paths name files that exist, relative to the output root (the reference's were wrong, §5.6)
+    # the paths name files that exist, relative to the output root (the reference's were wrong)
     assert (sample_built.out_dir / meta["routing_plan_path"]).is_file()
     assert meta["routing_plan_path"] == "globals/routing_plan/routing_plan.json"
     snapshot = sample_built.out_dir / meta["metrics_snapshot"]
@@ -155,7 +155,7 @@ def test_derived_views(sample_built: Built) -> None:
     assert {p.name for p in (folder / "by_route").iterdir()} <= ROUTE_FILES
 
 
-# ------------------------------------------------------------------ golden: routing plan (§4)
+# ------------------------------------------------------------------ golden: routing plan
 
 
 def test_routing_plan_formats(sample_built: Built) -> None:

@@ -35,7 +35,7 @@ def test_bundled_sample_is_what_the_generator_writes(tmp_path: Path) -> None:
 
 
 def test_universe_sig_matches_reference_definition() -> None:
-    # blake2s over the sorted, de-duplicated, comma-joined symbols, 6-byte digest (reference §1.1)
+    # blake2s over the sorted, de-duplicated, comma-joined symbols, 6-byte digest (docs/input-files.md, Layout)
     import hashlib
 
     expected = hashlib.blake2s(b"AAPL,GOOGL,MSFT", digest_size=6).hexdigest()

@@ -8,7 +8,7 @@
 - `globals/.plan-<token>/lanes.parquet`, the lanes the plan holds with the SHA-256 of the file they were written
   into (`trainplan.export.lanes`): the next refresh reads its previous lanes there instead of parsing the JSON;
 - `globals/training_plan/master_training_plan.json`, its mirror `training_plan.json`, `training_plan.yaml`,
-  `training_plan.md` and the views `by_target/`, `by_symbol/`, `by_type/`, `by_route/` (§5.2-§5.4; view file
+  `training_plan.md` and the views `by_target/`, `by_symbol/`, `by_type/`, `by_route/` (README "Plan files"; view file
   names: `trainplan.plan.names`).
 
 The documents are built by DuckDB (`trainplan.export.sql`) and streamed to disk (`trainplan.export.stream`); the master plan

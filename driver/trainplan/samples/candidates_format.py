@@ -40,7 +40,7 @@ SCHEMA = pa.schema(
 
 
 def reference_rows(candidates: list[dict[str, Any]], written_at: datetime) -> list[dict[str, Any]]:
-    """Rows as the reference aggregator emits them at HEAD: stability and leakage always UNKNOWN (its §0.3 #1-2)."""
+    """Rows as the reference aggregator emits them at HEAD: stability and leakage always UNKNOWN (README "Your own run directory")."""
     stamp = written_at.isoformat(timespec="microseconds")
     return [
         {

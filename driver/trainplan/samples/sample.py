@@ -97,7 +97,7 @@ def _write_metrics(cohort_dir: Path, metrics: dict[str, Any]) -> None:
 
 
 def _thresholds(policy: dict[str, Any], lane: str, task_type: str, tier: str) -> tuple[float, float]:
-    """(min_score, strong_score) of a lane, resolved like the reference (§3.2) — only to place sample scores."""
+    """(min_score, strong_score) of a lane, resolved like the policy's thresholds (docs/decision-semantics.md) — only to place sample scores."""
     section = policy["routing"]["cross_sectional" if lane == "cs" else "symbol"]
     out = []
     for key in ("min_score", "strong_score"):

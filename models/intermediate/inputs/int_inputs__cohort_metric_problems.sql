@@ -2,25 +2,25 @@
 {%- set task_types = "'REGRESSION, BINARY_CLASSIFICATION or MULTICLASS_CLASSIFICATION (any case)'" -%}
 {%- set sample_keys = "'a non-negative number in the first of n_effective, n_effective_cs, n_samples, sample_size'" -%}
 {%- set shape_checks = raw_text_checks(
-    "'a JSON object with target, stage, auc and n_effective (reference §1.3a)'", target='reported_target'
+    "'a JSON object with target, stage, auc and n_effective (docs/input-files.md, Cohort metrics)'", target='reported_target'
 ) + [
     {'when': "is_valid_utf8 and not is_valid_json",
      'target': 'target_dir',
      'problem': "case file_format when 'parquet' then 'not a readable parquet file (empty, truncated or not parquet)'"
          ~ " else 'malformed JSON: the file does not parse' end",
-     'expected': "'a JSON object (or one-row parquet) with target, stage, auc and n_effective (reference §1.3a)'"},
+     'expected': "'a JSON object (or one-row parquet) with target, stage, auc and n_effective (docs/input-files.md, Cohort metrics)'"},
     {'when': "is_valid_json and not is_object",
      'target': 'target_dir',
      'problem': "'not a JSON object'",
-     'expected': "'a JSON object with target, stage, auc and n_effective (reference §1.3a)'"},
+     'expected': "'a JSON object with target, stage, auc and n_effective (docs/input-files.md, Cohort metrics)'"},
 ] -%}
 {%- set metric_checks = [
     {'when': "view is null",
      'problem': "'unrecognised cohort folder layout'",
-     'expected': "'targets/<t>/reproducibility/[stage=<S>/]CROSS_SECTIONAL|SYMBOL_SPECIFIC/symbol=<SYM>/[universe=<sig>/]cohort=<id>/ (reference §1.1, §1.7)'"},
+     'expected': "'targets/<t>/reproducibility/[stage=<S>/]CROSS_SECTIONAL|SYMBOL_SPECIFIC/symbol=<SYM>/[universe=<sig>/]cohort=<id>/ (docs/input-files.md, Layout)'"},
     {'when': "view = 'SYMBOL_SPECIFIC' and symbol is null",
      'problem': "'stray cohort folder under SYMBOL_SPECIFIC without a symbol= folder: it belongs to no symbol'",
-     'expected': "'SYMBOL_SPECIFIC/symbol=<SYM>/cohort=<id>/ (reference §1.6b #6); not guessed'"},
+     'expected': "'SYMBOL_SPECIFIC/symbol=<SYM>/cohort=<id>/ (docs/input-files.md, Layout); not guessed'"},
     {'when': "view = 'CROSS_SECTIONAL' and symbol is not null",
      'problem': "'symbol= folder under CROSS_SECTIONAL'",
      'expected': "'symbol cohorts under SYMBOL_SPECIFIC/symbol=<SYM>/'"},
@@ -73,7 +73,7 @@
 {%- set twin_checks = [
     {'when': "true",
      'problem': "'metrics.json and metrics.parquet of the cohort disagree (target, stage, auc, sample size or timestamp)'",
-     'expected': "'the one-row parquet to mirror metrics.json (reference §1.3a); neither is trusted'"},
+     'expected': "'the one-row parquet to mirror metrics.json (docs/input-files.md, Cohort metrics); neither is trusted'"},
 ] -%}
 
 -- The problems of cohort metrics files (metrics.json, metrics.parquet): bytes that are not UTF-8 or not strict

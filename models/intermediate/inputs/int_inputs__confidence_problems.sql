@@ -1,4 +1,4 @@
-{%- set checks = json_shape_checks("'a JSON object with target and auc (reference §1.3d)'") + [
+{%- set checks = json_shape_checks("'a JSON object with target and auc (docs/input-files.md, Target confidence)'") + [
     {'when': "auc_json_type is not null and auc_json_type != 'NULL' and not coalesce("
         ~ tp_is_finite('auc') ~ " and auc_json_type in ('DOUBLE', 'BIGINT', 'UBIGINT'), false)",
      'problem': "'key auc is ' || auc_json_type || ', not a finite number'",

@@ -1,12 +1,12 @@
 {%- set checks = json_shape_checks(
-    "'a JSON object with cohort_id, stage, target and created_at (reference §1.3b)'"
+    "'a JSON object with cohort_id, stage, target and created_at (docs/input-files.md, Cohort metadata)'"
 ) + [
     {'when': "created_at_text is not null and created_at is null",
      'problem': "'key created_at ''' || created_at_text || ''' is not a time'",
      'expected': "'an ISO date-time'"},
     {'when': "not has_metrics_file",
      'problem': "'cohort folder has metadata.json but no metrics.json or metrics.parquet'",
-     'expected': "'metrics.json or metrics.parquet beside metadata.json (reference §1.3a)'"},
+     'expected': "'metrics.json or metrics.parquet beside metadata.json (docs/input-files.md, Cohort metrics)'"},
 ] -%}
 
 -- The problems of cohort metadata.json files: a file that does not parse, a created_at that is not a time, and a

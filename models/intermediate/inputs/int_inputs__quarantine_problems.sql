@@ -1,5 +1,5 @@
 {%- set suspects_checks = json_shape_checks(
-    "'a JSON object with ts, target, view, symbol and a suspects list (reference §1.5)'"
+    "'a JSON object with ts, target, view, symbol and a suspects list (docs/input-files.md, Quarantine files)'"
 ) + [
     {'when': "is_object and (target is null or coalesce(suspects_json_type, '') != 'ARRAY')",
      'problem': "case when target is null then 'missing key target'"
@@ -7,7 +7,7 @@
      'expected': "'a target name and a suspects list'"},
 ] -%}
 {%- set confirmed_checks = json_shape_checks(
-    "'a JSON object with ts, target, view, symbol and confirmed_features (reference §1.5)'"
+    "'a JSON object with ts, target, view, symbol and confirmed_features (docs/input-files.md, Quarantine files)'"
 ) + [
     {'when': "is_object and (target is null or coalesce(confirmed_features_json_type, '') != 'ARRAY')",
      'problem': "case when target is null then 'missing key target'"

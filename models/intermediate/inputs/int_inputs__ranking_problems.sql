@@ -1,10 +1,10 @@
 {%- set file_checks = [
     {'when': "not is_valid_utf8",
      'problem': "'not valid UTF-8: the bytes cannot be read as text'",
-     'expected': "'a UTF-8 CSV file with a header row (reference §1.5)'"},
+     'expected': "'a UTF-8 CSV file with a header row (docs/input-files.md, Rankings CSV)'"},
     {'when': "is_valid_utf8 and not is_header_valid",
      'problem': "'the header row does not parse as CSV, or names a column twice or not at all'",
-     'expected': "'a header row of distinct column names: the columns of reference §1.5, leakage_flag among them'"},
+     'expected': "'a header row of distinct column names: the columns of docs/input-files.md, Rankings CSV, leakage_flag among them'"},
 ] -%}
 {%- set line_checks = [
     {'when': "not row_parses",
@@ -23,7 +23,7 @@
          ~ " else 'unknown leakage_flag ''' || leakage_flag || ''' for target ' || target end",
      'expected': "case"
          ~ " when target is null then 'a target name in every row'"
-         ~ " when not has_leakage_flag_column then 'the columns of reference §1.5, leakage_flag among them'"
+         ~ " when not has_leakage_flag_column then 'the columns of docs/input-files.md, Rankings CSV, leakage_flag among them'"
          ~ " else 'OK, SUSPICIOUS, HIGH_SCORE, INCONSISTENT, INSUFFICIENT_FEATURES or LEAKAGE_DETECTED (any case)' end"},
 ] -%}
 

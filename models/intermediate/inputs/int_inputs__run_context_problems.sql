@@ -1,4 +1,4 @@
-{%- set checks = json_shape_checks("'a JSON object with view, n_symbols and current_universe (reference §1.2)'") -%}
+{%- set checks = json_shape_checks("'a JSON object with view, n_symbols and current_universe (docs/input-files.md, Run context)'") -%}
 
 -- The problems of globals/run_context.json: a file that does not parse. Its keys are metadata only.
 with

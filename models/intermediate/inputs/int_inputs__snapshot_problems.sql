@@ -1,5 +1,5 @@
 {%- set checks = json_shape_checks(
-    "'a JSON object with target, method, created_at and features (reference §1.4)'"
+    "'a JSON object with target, method, created_at and features (docs/input-files.md, Importance snapshots)'"
 ) + [
     {'when': "is_object and (snapshot_layout is null or target is null or created_at is null or features is null)",
      'problem': "case"
