@@ -17,6 +17,7 @@ from tests.conftest import Built
 from tests.train_support import (
     TRAINER,
     cli,
+    gated,
     kill,
     plan_document,
     records,
@@ -94,8 +95,7 @@ def test_one_lock_per_ledger_naming_its_holder(tmp_path: Path) -> None:
 def test_a_second_train_on_the_ledger_refuses_naming_the_first(tmp_path: Path) -> None:
     doc = plan_document()
     root = write_plan(tmp_path / "plan", doc)
-    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
-    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate)}
+    ledger, log, gate, env = gated(tmp_path)
     proc = start_train(root, ledger, "--trainer", TRAINER, "--workers", "2", "--run", "holder", env=env)
     try:
         wait_until(lambda: len(started(log)) == 2, "the first run to start its jobs")
@@ -113,8 +113,7 @@ def test_a_second_train_on_the_ledger_refuses_naming_the_first(tmp_path: Path) -
 
 
 def test_sql_sees_the_ledger_while_a_run_writes_it(tmp_path: Path, sample_built: Built) -> None:
-    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
-    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate), "TRAINPLAN_TEST_STOP_AFTER": "5"}
+    ledger, log, gate, env = gated(tmp_path, stop_after=5)
     proc = start_train(
         sample_built.out_dir, ledger, "--trainer", TRAINER, "--workers", "2", "--db", str(sample_built.db_path), env=env
     )

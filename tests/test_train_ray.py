@@ -20,6 +20,7 @@ from tests.train_support import (
     TRAINER,
     alive,
     ends,
+    gated,
     interrupt_twice,
     kill,
     plan_document,
@@ -185,8 +186,7 @@ def test_a_command_runs_on_the_worker_and_is_killed_with_its_task(cluster: RayCl
 def test_resume_after_killing_train_finishes_the_rest(cluster: RayCluster, tmp_path: Path) -> None:
     doc = plan_document(blocked_symbols=("CCC",))
     root = write_plan(tmp_path / "plan", doc)
-    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
-    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate), "TRAINPLAN_TEST_STOP_AFTER": "2"}
+    ledger, log, gate, env = gated(tmp_path, stop_after=2)
     proc = _train(cluster, root, ledger, "--trainer", TRAINER, env=env)
     wait_until(lambda: len(_succeeded(ledger)) >= 2 and len(started(log)) >= 4, "2 jobs done, 2 waiting")
     kill(proc, signal.SIGKILL)
@@ -203,8 +203,7 @@ def test_resume_after_killing_train_finishes_the_rest(cluster: RayCluster, tmp_p
 def test_ctrl_c_twice_cancels_the_running_ray_tasks(cluster: RayCluster, tmp_path: Path) -> None:
     doc = plan_document(blocked_symbols=("CCC",))
     root = write_plan(tmp_path / "plan", doc)
-    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
-    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate)}
+    ledger, log, _, env = gated(tmp_path)
     proc = _train(cluster, root, ledger, "--trainer", TRAINER, env=env)
     try:
         wait_until(lambda: len(started(log)) == 2, "two jobs in flight")
@@ -227,8 +226,7 @@ def test_a_lost_node_fails_its_attempt_which_is_retried_on_the_other(
 ) -> None:
     doc = plan_document(blocked_symbols=("CCC",))
     root = write_plan(tmp_path / "plan", doc)
-    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
-    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate)}
+    ledger, log, gate, env = gated(tmp_path)
     proc = _train(cluster, root, ledger, "--trainer", TRAINER, "--retries", "2", "--retry-backoff", "0", env=env)
     wait_until(lambda: len(started(log)) >= 2, "a job running on each node")
     cluster.kill_node(WORKER)
@@ -254,8 +252,7 @@ def test_the_head_going_away_ends_the_run_and_resume_finishes_it(cluster: RayClu
     recorded, and `--resume` (here on a local Ray instance) finishes the rest."""
     doc = plan_document(blocked_symbols=("CCC",))
     root = write_plan(tmp_path / "plan", doc)
-    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
-    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate)}
+    ledger, log, gate, env = gated(tmp_path)
     proc = _train(cluster, root, ledger, "--trainer", TRAINER, "--retries", "1", "--retry-backoff", "0", env=env)
     wait_until(lambda: len(started(log)) >= 1, "a job running on the head")
     cluster.kill_node(HEAD)

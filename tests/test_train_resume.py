@@ -12,6 +12,7 @@ from trainplan.train import ledger as L
 from tests.train_support import (
     TRAINER,
     alive,
+    gated,
     interrupt_twice,
     kill,
     plan_document,
@@ -38,8 +39,7 @@ def _pids(log: Path) -> set[int]:
 def test_sigkill_then_resume_trains_every_job_exactly_once(tmp_path: Path, moment: str) -> None:
     doc = plan_document(targets=("t1", "t2", "t3"), symbols=("A", "B", "C", "D"), blocked_symbols=("D",))
     root = write_plan(tmp_path / "plan", doc)
-    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
-    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate)}
+    ledger, log, gate, env = gated(tmp_path)
     if moment == "after_some_ended" or moment == "torn_record":
         env["TRAINPLAN_TEST_STOP_AFTER"] = "4"
     if moment == "between_records":  # no gate: jobs end all the time; kill after a few end records
@@ -124,8 +124,7 @@ def test_resume_refuses_another_plan_and_unknown_runs(tmp_path: Path) -> None:
 def test_ctrl_c_once_lets_running_jobs_finish_and_records_the_rest(tmp_path: Path) -> None:
     doc = plan_document()
     root = write_plan(tmp_path / "plan", doc)
-    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
-    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate)}
+    ledger, log, gate, env = gated(tmp_path)
     proc = start_train(root, ledger, "--trainer", TRAINER, "--workers", "2", env=env)
     try:
         wait_until(lambda: len(started(log)) == 2, "two jobs in flight")
@@ -150,8 +149,7 @@ def test_ctrl_c_once_lets_running_jobs_finish_and_records_the_rest(tmp_path: Pat
 def test_ctrl_c_twice_cancels_running_jobs(tmp_path: Path) -> None:
     doc = plan_document()
     root = write_plan(tmp_path / "plan", doc)
-    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
-    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate)}
+    ledger, log, _, env = gated(tmp_path)
     proc = start_train(root, ledger, "--trainer", TRAINER, "--workers", "2", env=env)
     try:
         wait_until(lambda: len(started(log)) == 2, "two jobs in flight")

@@ -16,6 +16,7 @@ from tests.conftest import SAMPLE_RUN, Built, build
 from tests.train_support import (
     TRAINER,
     cli,
+    gated,
     kill,
     plan_document,
     publish_plan,
@@ -130,8 +131,7 @@ def test_a_plan_published_during_the_run_changes_nothing_for_it(tmp_path: Path) 
     root = tmp_path / "root"
     first = plan_document(targets=("old1", "old2"), symbols=("A", "B"))
     folder = publish_plan(root, first)
-    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
-    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate), "TRAINPLAN_TEST_STOP_AFTER": "1"}
+    ledger, log, gate, env = gated(tmp_path, stop_after=1)
     proc = start_train(root, ledger, "--trainer", TRAINER, "--workers", "1", env=env)
     try:
         wait_until(lambda: len(started(log)) == 2, "a job done and one in flight")

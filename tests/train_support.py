@@ -136,3 +136,13 @@ def interrupt_twice(proc: subprocess.Popen[str]) -> str:
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     return seen + out
+
+
+def gated(tmp_path: Path, stop_after: int | None = None) -> tuple[Path, Path, Path, dict[str, str]]:
+    """(ledger, start log, gate, env) of a run whose test-trainer jobs wait for the gate file (the first
+    `stop_after` starts run freely): tests/trainers/behave.py."""
+    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
+    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate)}
+    if stop_after is not None:
+        env["TRAINPLAN_TEST_STOP_AFTER"] = str(stop_after)
+    return ledger, log, gate, env

@@ -18,6 +18,7 @@ from tests.train_support import (
     TRAINER,
     alive,
     cli,
+    gated,
     kill,
     plan_document,
     records,
@@ -111,8 +112,7 @@ def test_a_torn_last_record_is_reported_and_its_attempt_runs_again(tmp_path: Pat
 
 def test_a_second_train_on_the_ledger_is_refused_naming_the_first(tmp_path: Path) -> None:
     root, runnable = _plan(tmp_path)
-    ledger, log, gate = tmp_path / "ledger", tmp_path / "starts.log", tmp_path / "gate"
-    env = {"TRAINPLAN_TEST_LOG": str(log), "TRAINPLAN_TEST_GATE": str(gate)}
+    ledger, log, gate, env = gated(tmp_path)
     proc = start_train(root, ledger, "--trainer", TRAINER, "--workers", "2", env=env)
     try:
         wait_until(lambda: len(started(log)) == 2, "the first run's jobs to start")

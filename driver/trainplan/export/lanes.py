@@ -11,12 +11,14 @@ from pathlib import Path
 
 import duckdb
 
+from trainplan.export import sql as plan_sql
 from trainplan.plan.files import LANES_SIDECAR
 from trainplan.plan.previous import file_sha256, sidecar_metadata
 
 # What trainplan.plan.previous parses from each file, in the file's order: for routing_plan.json the CS entry of
-# every target (a target without a CS decision gets the placeholder entry: DISALLOWED, DISABLED) and each symbol's
-# entry; for the master plan each job's lane. runs_in_state is written into the JSON only while hysteresis is on.
+# every target (ENABLED is ROUTE_CROSS_SECTIONAL; a target without a CS decision gets the placeholder entry:
+# DISALLOWED, DISABLED) and each symbol's entry; for the master plan each job's lane. runs_in_state is written
+# into the JSON only while hysteresis is on.
 _PAIRS = """
 with
 targets as (select distinct target from routing_decisions),
@@ -24,10 +26,7 @@ cs as (
     select
         target,
         cs_state as state,
-        case
-            when route = 'ROUTE_BLOCKED' or cs_state = 'DISALLOWED' then 'ROUTE_BLOCKED'
-            else 'ROUTE_CROSS_SECTIONAL'
-        end as route,
+        case when {cs_disabled} then 'ROUTE_BLOCKED' else 'ROUTE_CROSS_SECTIONAL' end as route,
         {cs_runs}::bigint as runs_in_state
     from routing_decisions
     where symbol is null
@@ -69,7 +68,7 @@ def write_lanes_sidecar(con: duckdb.DuckDBPyConnection, staging: Path, source: P
     if source.name == "routing_plan.json":
         basis = "pairs"
         runs = ("cs_runs_in_state", "local_runs_in_state") if hysteresis else ("null", "null")
-        query = _PAIRS.format(cs_runs=runs[0], local_runs=runs[1])
+        query = _PAIRS.format(cs_disabled=plan_sql.CS_ENTRY_DISABLED, cs_runs=runs[0], local_runs=runs[1])
     else:
         basis, query = "jobs", _JOBS
     meta = sidecar_metadata(basis, f"{source.parent.name}/{source.name}", file_sha256(source))

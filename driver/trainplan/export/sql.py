@@ -1,8 +1,8 @@
 """The SQL that turns the dbt relations into the plan files' text (DuckDB), one query per file or view.
 
 Two temporary tables are prepared once per export, from the dbt relations only (no route is decided here):
-`plan_jobs` (one row per training job: its columns and its JSON object, in the reference's key order, §5.2) and
-`plan_routes` (one row per routing decision: the §4 entry of the target's cross-sectional lane or of a symbol).
+`plan_jobs` (one row per training job: its columns and its JSON object, in the reference's key order, README "Plan files") and
+`plan_routes` (one row per routing decision: the routing-plan entry of the target's cross-sectional lane or of a symbol).
 Every file is then one ordered query whose rows are the file's text, streamed by `trainplan.export.stream`.
 Rows that are elements of a JSON container start with ",\n" (the writer drops it before the first element).
 """
@@ -103,7 +103,7 @@ def metadata_json_sql(job_columns: set[str]) -> str:
 
 
 def job_json_sql(job_columns: set[str]) -> str:
-    """A job's JSON object (reference key order, §5.2) from a plan_jobs row. Not stored: it is built once, by the
+    """A job's JSON object (reference key order, README "Plan files") from a plan_jobs row. Not stored: it is built once, by the
     query that fetches the jobs' text (`jobs_text_rows`), and for the few jobs the schema check looks at."""
     job_keys = ["job_id", "target", "symbol", "route", "training_type", "model_families", "priority",
                 "estimated_samples", "reason", "metadata"]  # fmt: skip
@@ -134,8 +134,13 @@ HYSTERESIS_SYMBOL_KEYS = (
 )
 
 
+# When a target's cross_sectional entry in routing_plan.json says "route": "DISABLED" (else "ENABLED"); the lanes
+# sidecar (trainplan.export.lanes) reads the same condition over routing_decisions.
+CS_ENTRY_DISABLED = "route = 'ROUTE_BLOCKED' or cs_state = 'DISALLOWED'"
+
+
 def plan_routes_sql(decision_columns: set[str], *, markdown: bool = True, hysteresis: bool = False) -> str:
-    """The plan_routes table: one §4 entry per decision (symbol null: the target's cross_sectional entry; with
+    """The plan_routes table: one routing-plan entry per decision (symbol null: the target's cross_sectional entry; with
     `hysteresis`, the HYSTERESIS_*_KEYS too), and the Markdown table row of a symbol decision when routing_plan.md
     is written (null otherwise: it costs as much as the entry)."""
 
@@ -147,7 +152,7 @@ def plan_routes_sql(decision_columns: set[str], *, markdown: bool = True, hyster
             ("state", "cs_state"),
             (
                 "route",
-                "case when route = 'ROUTE_BLOCKED' or cs_state = 'DISALLOWED' then 'DISABLED' else 'ENABLED' end",
+                f"case when {CS_ENTRY_DISABLED} then 'DISABLED' else 'ENABLED' end",
             ),
             ("reason", "cs_summary"),
             ("stability", col("cs_stability")),
