@@ -305,15 +305,18 @@
     ones are found at run time and read by name.
 -#}
 {% macro readable_parquet_rows_as_json(pattern) %}
-    {% set magic_ok = "size >= 12 and left(hex(content), 8) = hex('PAR1'::blob) and right(hex(content), 8) = hex('PAR1'::blob)" %}
+    {% set magic_ok = "size >= 12 and content[1:4] = 'PAR1'::blob and content[size - 3:size] = 'PAR1'::blob" %}
     {% set listed = listed_files(pattern) %}
     {% set found = ['', ''] %}
     {% if listed %}
-        {#- one read of the listed files: the readable ones as globs for read_parquet, the others as rows of plain literals -#}
+        {#- one read of the listed files: the readable ones as globs for read_parquet, the others as rows of plain
+            literals (the check is a materialized CTE: an ordered aggregate over read_blob directly would carry every
+            file's bytes into its sort, M: 4 s against 1 s) -#}
         {% set found = run_query(
-            "select coalesce(string_agg(case when is_parquet then " ~ glob_literal_sql('filename') ~ " end, ', ' order by filename), ''),"
+            "with checked as materialized (select filename, " ~ magic_ok ~ " as is_parquet from read_blob([" ~ listed ~ "]))"
+            ~ " select coalesce(string_agg(case when is_parquet then " ~ glob_literal_sql('filename') ~ " end, ', ' order by filename), ''),"
             ~ " coalesce(string_agg(case when not is_parquet then '(' || " ~ sql_literal_sql('filename') ~ " || ')' end, ', ' order by filename), '')"
-            ~ " from (select filename, " ~ magic_ok ~ " as is_parquet from read_blob([" ~ listed ~ "]))"
+            ~ " from checked"
         ).rows[0] %}
     {% endif %}
     {% if found[0] %}

@@ -4,11 +4,13 @@
 -- Paths are relative to the run directory, so a moved run keeps its fingerprint. It globs the run directory itself
 -- (not the build's listing, stg_foxml__run_files, whose files the staging models read): `trainplan train` re-runs
 -- this compiled SQL to see files added since the build, so it must not hold a list frozen at build time.
+-- The reproducibility folders are walked once: every file under them, kept by name (*.json, *.parquet) before
+-- any bytes are read (DuckDB prunes read_blob's files on a filter of filename), where one glob per extension
+-- would walk the tree twice (M, 120,000 files: 2 s a walk).
 {%- set run_dir = foxml_run_dir() -%}
 {%- set candidates_path = candidates_file() -%}
 {%- set run_globs = [
-    run_dir ~ '/targets/*/reproducibility/**/*.json',
-    run_dir ~ '/targets/*/reproducibility/**/*.parquet',
+    run_dir ~ '/targets/*/reproducibility/**',
     run_dir ~ '/globals/run_context.json',
     run_dir ~ '/globals/target_predictability_rankings.csv',
 ] %}
@@ -24,6 +26,9 @@ run_files as (
             replace(filename, {{ sql_string(run_dir ~ '/') }}, '') as path,
             sha256(content) as sha256
         from read_blob({{ sql_string_list(run_globs) }})
+        where
+            not starts_with(filename, {{ sql_string(run_dir ~ '/targets/') }})
+            or regexp_matches(filename, '\.(?:json|parquet)$')
     {% else %}
         {{ no_files }}
     {% endif %}
