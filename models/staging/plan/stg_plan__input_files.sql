@@ -5,8 +5,8 @@
 -- (not the build's listing, stg_foxml__run_files, whose files the staging models read): `trainplan train` re-runs
 -- this compiled SQL to see files added since the build, so it must not hold a list frozen at build time.
 -- The reproducibility folders are walked once: every file under them, kept by name (*.json, *.parquet) before
--- any bytes are read (DuckDB prunes read_blob's files on a filter of filename), where one glob per extension
--- would walk the tree twice (M, 120,000 files: 2 s a walk).
+-- it is hashed, where one glob per extension would walk the tree twice (M, 120,000 files: 2 s a walk). A file of
+-- another kind there (FoxML writes none) is still read by read_blob, not hashed and not listed.
 {%- set run_dir = foxml_run_dir() -%}
 {%- set candidates_path = candidates_file() -%}
 {%- set run_globs = [
