@@ -7,6 +7,7 @@ reads them without parsing that JSON (`trainplan.plan.previous.sidecar_lanes`, w
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -16,8 +17,8 @@ from trainplan.plan.files import LANES_SIDECAR
 from trainplan.plan.previous import file_sha256, sidecar_metadata
 
 # What trainplan.plan.previous parses from each file, in the file's order: for routing_plan.json the CS entry of
-# every target (ENABLED is ROUTE_CROSS_SECTIONAL; a target without a CS decision gets the placeholder entry:
-# DISALLOWED, DISABLED) and each symbol's entry; for the master plan each job's lane. runs_in_state is written
+# every target (ENABLED is ROUTE_CROSS_SECTIONAL; a target without a CS decision gets the placeholder entry
+# plan_sql.NO_CS_JSON, read here as it is written there) and each symbol's entry; for the master plan each job's lane. runs_in_state is written
 # into the JSON only while hysteresis is on.
 _PAIRS = """
 with
@@ -37,8 +38,8 @@ lanes as (
         null::varchar as symbol,
         -- the placeholder entry only where the target has no CS decision (the JSON writes NO_CS_JSON there); a CS
         -- decision with a null state stays null, as in its JSON entry, and the sidecar is then not used
-        case when cs.target is null then 'DISALLOWED' else cs.state end as state,
-        case when cs.target is null then 'ROUTE_BLOCKED' else cs.route end as route,
+        case when cs.target is null then '{no_cs_state}' else cs.state end as state,
+        case when cs.target is null then '{no_cs_route}' else cs.route end as route,
         cs.runs_in_state
     from targets
     left join cs on targets.target = cs.target
@@ -68,7 +69,14 @@ def write_lanes_sidecar(con: duckdb.DuckDBPyConnection, staging: Path, source: P
     if source.name == "routing_plan.json":
         basis = "pairs"
         runs = ("cs_runs_in_state", "local_runs_in_state") if hysteresis else ("null", "null")
-        query = _PAIRS.format(cs_disabled=plan_sql.CS_ENTRY_DISABLED, cs_runs=runs[0], local_runs=runs[1])
+        no_cs = json.loads(plan_sql.NO_CS_JSON)
+        query = _PAIRS.format(
+            cs_disabled=plan_sql.CS_ENTRY_DISABLED,
+            cs_runs=runs[0],
+            local_runs=runs[1],
+            no_cs_state=no_cs["state"],
+            no_cs_route="ROUTE_BLOCKED" if no_cs["route"] == "DISABLED" else "ROUTE_CROSS_SECTIONAL",
+        )
     else:
         basis, query = "jobs", _JOBS
     meta = sidecar_metadata(basis, f"{source.parent.name}/{source.name}", file_sha256(source))
