@@ -94,6 +94,7 @@ STEPS = (
     "jobs.prepare",
     "header.build_header",
     "jobs.check_plan",
+    "routing_files.write_candidates_snapshot",
     "jobs.fetch_jobs",
     "training_files.write_master",
     "training_files.write_views",

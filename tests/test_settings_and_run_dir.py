@@ -44,6 +44,16 @@ def test_bad_threads(monkeypatch: pytest.MonkeyPatch) -> None:
         make_settings()
 
 
+def test_memory_limit_is_checked_by_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAINPLAN_MEMORY_LIMIT", "lots")
+    with pytest.raises(SettingsError, match=r"TRAINPLAN_MEMORY_LIMIT='lots' is not a size DuckDB understands .*2GB"):
+        make_settings()
+    monkeypatch.setenv("TRAINPLAN_MEMORY_LIMIT", "1500MB")
+    assert make_settings().memory_limit == "1500MB"
+    monkeypatch.setenv("TRAINPLAN_MEMORY_LIMIT", " ")
+    assert make_settings().memory_limit is None  # blank: profiles.yml's default
+
+
 def test_paths_are_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     s = make_settings(run_dir=Path("run"), out_dir=Path("out"), db_path=Path("x.duckdb"))

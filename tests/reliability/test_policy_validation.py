@@ -232,6 +232,36 @@ def test_a_refresh_warns_builds_a_temp_named_database_and_survives_a_full_disk(
     assert master.read_bytes() == before and db.stat().st_mtime_ns == db_before
     assert not building_path(db).exists()
 
+    monkeypatch.undo()  # the export works again; now DuckDB's memory limit (env TRAINPLAN_MEMORY_LIMIT) is too low
+    monkeypatch.setenv("TRAINPLAN_MEMORY_LIMIT", "1MB")
+    code, _, stderr = _invoke(*args)
+    assert code == 2 and "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert lines[0].startswith("error: dbt build failed (exit 1; the previous plan is unchanged")
+    assert any("Out of Memory Error" in line for line in lines)
+    assert lines[-1] == (
+        "the build's DuckDB memory limit is env TRAINPLAN_MEMORY_LIMIT ('1MB'); raise it, e.g. TRAINPLAN_MEMORY_LIMIT=8GB"
+    )
+    assert master.read_bytes() == before and db.stat().st_mtime_ns == db_before
+    assert not building_path(db).exists()
+    assert sorted(p.name for p in db.parent.iterdir()) == ["temp.duckdb", "temp.duckdb.lock"]  # no spill folder left
+
+
+def test_memory_hint_only_for_duckdb_out_of_memory(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    target.mkdir()
+    oom = "Runtime Error in model m (models/m.sql)\n  Out of Memory Error: could not allocate block of size 256 KiB"
+    results = [{"status": "error", "unique_id": "model.trainplan.m", "message": oom}]
+    (target / "run_results.json").write_text(json.dumps({"results": results}))
+    (line,) = failure_message(1, tmp_path, "", None).splitlines()
+    assert line.endswith(
+        "model m: Out of Memory Error: could not allocate block of size 256 KiB; the build's DuckDB memory limit is "
+        "env TRAINPLAN_MEMORY_LIMIT (unset, so profiles.yml's default); raise it, e.g. TRAINPLAN_MEMORY_LIMIT=8GB"
+    )
+    results[0]["message"] = "Runtime Error in model m (models/m.sql)\n  Binder Error: no column y"
+    (target / "run_results.json").write_text(json.dumps({"results": results}))
+    assert "TRAINPLAN_MEMORY_LIMIT" not in failure_message(1, tmp_path, "", "2GB")
+
 
 def test_a_read_only_folder_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The lock is the first file a refresh writes; a read-only file system there ends in one line (root ignores

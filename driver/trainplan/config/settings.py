@@ -8,11 +8,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from trainplan.config.project import default_policy, project_dir, state_dir
 from trainplan.errors import TrainplanError
 
 DB_FILE = "trainplan.duckdb"
 LAST_REFRESH = "last_refresh.json"
+MEMORY_LIMIT_ENV = "TRAINPLAN_MEMORY_LIMIT"  # DuckDB's memory limit for the build; its default is in profiles.yml
 
 
 class SettingsError(TrainplanError, ValueError):
@@ -32,6 +35,7 @@ class Settings:
     out_dir: Path | None = None
     threads: int = 2
     previous_plan: Path | None = None  # --previous; None: the plan published under plan_root (if any)
+    memory_limit: str | None = None  # env TRAINPLAN_MEMORY_LIMIT; None: profiles.yml's default
 
     @property
     def dbt_work_dir(self) -> Path:
@@ -78,6 +82,22 @@ def record_last_refresh(settings: Settings) -> None:
     os.replace(tmp, path)
 
 
+def memory_limit_setting() -> str | None:
+    """env TRAINPLAN_MEMORY_LIMIT, checked by DuckDB itself (its size syntax: 2GB, 1500MB, 4GiB); None when unset."""
+    value = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        with duckdb.connect() as con:
+            con.execute("set memory_limit = '" + value.replace("'", "''") + "'")
+    except duckdb.Error as err:
+        reason = str(err).splitlines()[0]
+        raise SettingsError(
+            f"{MEMORY_LIMIT_ENV}={value!r} is not a size DuckDB understands ({reason}); expected e.g. 2GB, 1500MB, 4GiB"
+        ) from err
+    return value
+
+
 def make_settings(
     *,
     run_dir: Path | None = None,
@@ -88,7 +108,8 @@ def make_settings(
     latest_db: bool = False,
     previous_plan: Path | None = None,
 ) -> Settings:
-    """Resolve options and environment into absolute paths (TRAINPLAN_DB, TRAINPLAN_POLICY, TRAINPLAN_THREADS).
+    """Resolve options and environment into absolute paths (TRAINPLAN_DB, TRAINPLAN_POLICY, TRAINPLAN_THREADS,
+    TRAINPLAN_MEMORY_LIMIT).
 
     The database is `db_path`, else env TRAINPLAN_DB, else (with `latest_db`, for commands that only read it) the
     database of the last refresh or demo, else `<state>/trainplan.duckdb`.
@@ -116,4 +137,5 @@ def make_settings(
         out_dir=_absolute(out_dir) if out_dir else None,
         threads=int(threads),
         previous_plan=_absolute(previous_plan) if previous_plan else None,
+        memory_limit=memory_limit_setting(),
     )

@@ -18,8 +18,9 @@ is checked against the shipped JSON Schema before anything is published, and bot
 Each job's JSON is built once and fetched into Arrow in plan order (collected in parallel, a few chunks), and the
 master plan and every derived view are cut from those bytes; a worker thread writes them while the main thread has
 DuckDB build the routing plan, the YAML and the Markdown (DuckDB and file writes release the GIL, so the two overlap
-on two cores). The policy's `dump_plan_as` and `training_plan_files` choose which files besides the master plan
-and its mirror are written.
+on two cores). The candidates snapshot is written first, before the jobs' text is fetched: its sort is the
+export's largest DuckDB allocation, and so it never sits beside the jobs in memory. The policy's `dump_plan_as`
+and `training_plan_files` choose which files besides the master plan and its mirror are written.
 
 JSON layout: `metadata` and `summary` are indented by 2; each job (and each routing entry) is one line. Apart from
 `generated_at` and `run_id`, the same relations and policy give byte-identical files. `plan_id` (also in the
@@ -78,7 +79,6 @@ def export_plan(
     plan_jobs.check_plan(con, header, job_json)
     total_jobs = header.training_metadata["total_jobs"]
     views = header.views() if total_jobs else []
-    jobs = plan_jobs.fetch_jobs(con, job_json, views)
     failed = threading.Event()
     with (
         staged_plan(plan_root / GLOBALS, PLAN_FOLDERS, publish_on_exit=publish) as staging,
@@ -86,6 +86,8 @@ def export_plan(
     ):
         training = staging / TRAINING_PLAN
         try:
+            routing_files.write_candidates_snapshot(con, staging / ROUTING_PLAN, header)  # before the jobs are held
+            jobs = plan_jobs.fetch_jobs(con, job_json, views)
             # the worker writes the files cut from the jobs' text; the main thread runs the DuckDB queries
             master_done = worker.submit(training_files.write_master, training, header, jobs)
             views_done = worker.submit(training_files.write_views, training, jobs, views, failed) if views else None

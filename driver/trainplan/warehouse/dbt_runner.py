@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trainplan.config.settings import Settings
+from trainplan.config.settings import MEMORY_LIMIT_ENV, Settings
 from trainplan.errors import TrainplanError
 
 RUN_RESULTS = "run_results.json"
@@ -55,7 +55,8 @@ def dbt_env(settings: Settings, db_path: Path, previous_lanes: Path | None = Non
     dbt's file log (logs/dbt.log) is kept at level info unless DBT_LOG_LEVEL_FILE says otherwise: at debug it holds
     every SQL statement, and the staging models' statements name every raw file (M, 100,000 files: 50 MB of log, a
     ninth of the build). `DBT_LOG_LEVEL_FILE=debug trainplan refresh ...` logs them; the compiled SQL of every
-    model is in target/ either way."""
+    model is in target/ either way. DuckDB's memory limit is env TRAINPLAN_MEMORY_LIMIT as the settings checked it,
+    else profiles.yml's default."""
     env = dict(os.environ)
     env.setdefault("DBT_LOG_LEVEL_FILE", "info")
     env.update(
@@ -71,6 +72,9 @@ def dbt_env(settings: Settings, db_path: Path, previous_lanes: Path | None = Non
             "DO_NOT_TRACK": "1",
         }
     )
+    env.pop(MEMORY_LIMIT_ENV, None)  # unset or blank: profiles.yml's default
+    if settings.memory_limit:
+        env[MEMORY_LIMIT_ENV] = settings.memory_limit
     return env
 
 
@@ -154,8 +158,17 @@ def _log_reasons(log: str) -> list[str]:
     return out or [line for line in lines if line][-5:]
 
 
-def failure_message(returncode: int, work: Path, log: str) -> str:
-    """Why dbt build failed, in dbt's own words: one line when there is one reason, else one line per reason."""
+def memory_hint(reasons: list[str], memory_limit: str | None) -> str | None:
+    """What to change when DuckDB ran out of memory in the build: its limit, env TRAINPLAN_MEMORY_LIMIT."""
+    if not any("Out of Memory Error" in reason for reason in reasons):
+        return None
+    now = f"{memory_limit!r}" if memory_limit else "unset, so profiles.yml's default"
+    return f"the build's DuckDB memory limit is env {MEMORY_LIMIT_ENV} ({now}); raise it, e.g. {MEMORY_LIMIT_ENV}=8GB"
+
+
+def failure_message(returncode: int, work: Path, log: str, memory_limit: str | None = None) -> str:
+    """Why dbt build failed, in dbt's own words: one line when there is one reason, else one line per reason (and,
+    when DuckDB ran out of memory, which setting raises its limit)."""
     try:
         doc = json.loads((work / "target" / RUN_RESULTS).read_text(encoding="utf-8"))
         reasons = _result_reasons(list(doc.get("results") or []))
@@ -164,9 +177,10 @@ def failure_message(returncode: int, work: Path, log: str) -> str:
     reasons = reasons or _log_reasons(log)
     more = f" (and {len(reasons) - MAX_REASONS} more)" if len(reasons) > MAX_REASONS else ""
     head = f"dbt build failed (exit {returncode}; the previous plan is unchanged; dbt's log: {work / 'logs'})"
+    hint = memory_hint(reasons, memory_limit)
     if len(reasons) == 1:
-        return f"{head}: {reasons[0]}"
-    return "\n".join([f"{head}{more}:", *reasons[:MAX_REASONS]])
+        return f"{head}: {reasons[0]}" + (f"; {hint}" if hint else "")
+    return "\n".join([f"{head}{more}:", *reasons[:MAX_REASONS], *([hint] if hint else [])])
 
 
 def _die_with_parent() -> None:
@@ -187,8 +201,11 @@ def building_path(db_path: Path) -> Path:
 
 
 def remove_database(path: Path) -> None:
+    """The database file, its WAL and the folder DuckDB spills to past its memory limit (`<database>.tmp/`, left
+    behind only when the build was killed)."""
     for file in (path, path.with_name(path.name + ".wal")):
         file.unlink(missing_ok=True)
+    shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)
 
 
 def build_database(
@@ -227,7 +244,7 @@ def build_database(
     log = proc.stdout + proc.stderr
     if proc.returncode != 0:
         remove_database(building)
-        raise DbtBuildError(failure_message(proc.returncode, work, log))
+        raise DbtBuildError(failure_message(proc.returncode, work, log, settings.memory_limit))
     return DbtResult(db_path=building, log=log)
 
 
