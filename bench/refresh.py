@@ -17,7 +17,8 @@ the resident set sizes of the refresh process and all its descendants (dbt), sam
 Steps: the driver until dbt starts; dbt start-up and parse (until its first node starts); seeds, models and data
 tests (wall time each kind of node was running, from dbt's run_results.json); dbt's end; the export and
 publication (after dbt exits). Floors (C, M, L): DuckDB in a process of its own reading the same raw files once and
-writing one JSON row per pair with COPY, no logic. Figures are the median of --runs runs; the file system is synced
+writing one JSON row per pair with COPY, no logic. Beside S and C, dbt alone: `dbt build` of a one-model project
+(`select 1`), the least any refresh that runs dbt can take. Figures are the median of --runs runs; the file system is synced
 before each run. One table is printed and bench/results.json written (figures, sizes, versions, cores, memory).
 """
 
@@ -356,6 +357,42 @@ def _git_commit(project: Path) -> str:
     return proc.stdout.strip() or "unknown"
 
 
+DBT_ALONE_PROJECT = {
+    "dbt_project.yml": "name: one_model\nversion: '1.0'\nconfig-version: 2\nprofile: one_model\n",
+    "profiles.yml": "one_model:\n  target: local\n  outputs:\n    local:\n      type: duckdb\n      path: one.duckdb\n",
+    "models/one.sql": "select 1 as x\n",
+}
+
+
+def dbt_alone(work: Path, runs: int) -> dict:
+    """`dbt build` of a one-model dbt-duckdb project (`select 1`), each in its own process: the least a refresh
+    that runs dbt can take (start-up, parse, one node, artifacts). The first run parses the project from scratch
+    (cold); the others reuse its partial parse (warm), like a warm refresh."""
+    project = work / "dbt_alone"
+    shutil.rmtree(project, ignore_errors=True)
+    for name, text in DBT_ALONE_PROJECT.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text, encoding="utf-8")
+    dbt = str(Path(sys.executable).parent / "dbt")
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_VERSION_CHECK": "false"}
+    seconds = []
+    for _ in range(max(runs, 1) + 1):
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [dbt, "build", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project)],
+            cwd=project, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        seconds.append(time.perf_counter() - started)
+        if proc.returncode != 0:
+            sys.exit(f"dbt build of the one-model project failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}")
+    shutil.rmtree(project, ignore_errors=True)
+    return {
+        "cold_seconds": seconds[0],
+        "warm_seconds": statistics.median(seconds[1:]),
+        "runs_seconds": [round(x, 2) for x in seconds],
+    }
+
+
 def print_table(rows: dict[str, dict]) -> None:
     head = (
         f"{'size':4s} {'pairs':>9s} | {'cold s':>6s} {'warm s':>6s} {'peak MB':>7s} | {'start':>5s} {'parse':>5s} "
@@ -438,6 +475,13 @@ def main() -> None:
             f"{name} slowest nodes (first warm run): "
             + ", ".join(f"{n} {t:.2f}s" for n, t in row["warm"]["top_nodes"][:5])
         )
+    alone = None
+    if not args.no_floors and {"S", "C"} & set(names):
+        alone = dbt_alone(out / "work", args.runs)
+        print(
+            f"dbt alone (S and C's floor under dbt): a one-model dbt-duckdb project builds in "
+            f"{alone['warm_seconds']:.2f} s warm, {alone['cold_seconds']:.2f} s cold"
+        )
     print(f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores, shared)")
     results = {
         "generated_at": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -449,6 +493,7 @@ def main() -> None:
         "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "versions": _versions(),
         "sizes": rows,
+        "dbt_one_model_project": alone,
     }
     args.results.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.results}")
