@@ -46,6 +46,7 @@ import yaml
 from trainplan.config.project import default_policy, project_dir
 from trainplan.samples.candidates_format import SCHEMA
 from trainplan.samples.sample import SampleOptions
+from trainplan.warehouse.dbt_runner import dbt_executable
 
 from bench.stability import ensure_run
 
@@ -373,7 +374,7 @@ def dbt_alone(work: Path, runs: int) -> dict:
     for name, text in DBT_ALONE_PROJECT.items():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text(text, encoding="utf-8")
-    dbt = str(Path(sys.executable).parent / "dbt")
+    dbt = dbt_executable()
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_VERSION_CHECK": "false"}
     seconds = []
     for _ in range(max(runs, 1) + 1):

@@ -14,12 +14,12 @@ import duckdb
 
 from trainplan.export import sql as plan_sql
 from trainplan.plan.files import LANES_SIDECAR
-from trainplan.plan.previous import file_sha256, sidecar_metadata
+from trainplan.plan.previous import cs_lane_route, file_sha256, sidecar_metadata
 
 # What trainplan.plan.previous parses from each file, in the file's order: for routing_plan.json the CS entry of
-# every target (ENABLED is ROUTE_CROSS_SECTIONAL; a target without a CS decision gets the placeholder entry
-# plan_sql.NO_CS_JSON, read here as it is written there) and each symbol's entry; for the master plan each job's lane. runs_in_state is written
-# into the JSON only while hysteresis is on.
+# every target (its route mapped by previous.cs_lane_route; a target without a CS decision gets the placeholder
+# entry plan_sql.NO_CS_JSON, read here as it is written there) and each symbol's entry; for the master plan each
+# job's lane. runs_in_state is written into the JSON only while hysteresis is on.
 _PAIRS = """
 with
 targets as (select distinct target from routing_decisions),
@@ -75,7 +75,7 @@ def write_lanes_sidecar(con: duckdb.DuckDBPyConnection, staging: Path, source: P
             cs_runs=runs[0],
             local_runs=runs[1],
             no_cs_state=no_cs["state"],
-            no_cs_route="ROUTE_BLOCKED" if no_cs["route"] == "DISABLED" else "ROUTE_CROSS_SECTIONAL",
+            no_cs_route=cs_lane_route(no_cs["route"]),
         )
     else:
         basis, query = "jobs", _JOBS

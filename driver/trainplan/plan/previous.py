@@ -143,6 +143,12 @@ class PreviousLane:
     runs_in_state: int | None  # written while hysteresis is on
 
 
+def cs_lane_route(entry_route: object) -> str:
+    """The CS lane's route from the `route` of its routing_plan.json entry: ENABLED is ROUTE_CROSS_SECTIONAL,
+    anything else (DISABLED) ROUTE_BLOCKED."""
+    return "ROUTE_CROSS_SECTIONAL" if entry_route == "ENABLED" else "ROUTE_BLOCKED"
+
+
 def _routing_plan_lanes(cursor: _Cursor) -> list[PreviousLane]:
     """routing_plan.json: per target its CS entry and each symbol's entry."""
     lanes: list[PreviousLane] = []
@@ -153,8 +159,9 @@ def _routing_plan_lanes(cursor: _Cursor) -> list[PreviousLane]:
         for target in cursor.members():
             entry = cursor.value() or {}
             cs = entry.get("cross_sectional") or {}
-            cs_route = "ROUTE_CROSS_SECTIONAL" if cs.get("route") == "ENABLED" else "ROUTE_BLOCKED"
-            lanes.append(PreviousLane(target, None, cs.get("state"), cs_route, cs.get("runs_in_state")))
+            lanes.append(
+                PreviousLane(target, None, cs.get("state"), cs_lane_route(cs.get("route")), cs.get("runs_in_state"))
+            )
             lanes.extend(
                 PreviousLane(target, symbol, (e or {}).get("local_state"), (e or {}).get("route"),
                              (e or {}).get("local_runs_in_state"))
