@@ -1,4 +1,4 @@
-"""Export helpers: the config hash, and the plan store's publication of a plan set."""
+"""Export helpers: the config hash (from the policy row the build recorded), and the plan store's publication of a plan set."""
 
 from __future__ import annotations
 
@@ -6,21 +6,21 @@ import hashlib
 import os
 from pathlib import Path
 
+import duckdb
 import pytest
 from trainplan.export.header import config_hash
 from trainplan.export.store import CURRENT, staged_plan
 
 
-def test_config_hash_is_first_8_hex_of_raw_bytes(tmp_path: Path) -> None:
-    p = tmp_path / "c.yaml"
-    p.write_bytes(b"routing:\n  dev_mode: true  # comment\n")
-    assert config_hash(p) == hashlib.sha256(p.read_bytes()).hexdigest()[:8]
-    p.write_bytes(b"routing:\n  dev_mode: true\n")
-    assert config_hash(p) != hashlib.sha256(b"routing:\n  dev_mode: true  # comment\n").hexdigest()[:8]
-
-
-def test_config_hash_unknown_when_unreadable(tmp_path: Path) -> None:
-    assert config_hash(tmp_path / "missing.yaml") == "unknown"
+def test_config_hash_is_the_policy_row_the_build_recorded() -> None:
+    digest = hashlib.sha256(b"routing:\n  dev_mode: true\n").hexdigest()
+    with duckdb.connect() as con:
+        assert config_hash(con) == "unknown"  # no plan_input_files: not a database dbt built
+        con.execute("create table plan_input_files (input_kind varchar, path varchar, sha256 varchar)")
+        con.execute("insert into plan_input_files values ('run', 'globals/run_context.json', 'ff00ff00ff00')")
+        assert config_hash(con) == "unknown"  # no policy row
+        con.execute("insert into plan_input_files values ('policy', 'routing_config.yaml', ?)", [digest])
+        assert config_hash(con) == digest[:8]
 
 
 def test_staged_plan_publishes_both_folders_together(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from trainplan.config.project import default_policy, project_dir
 from trainplan.config.settings import make_settings
 from trainplan.train import ledger as L
 
@@ -30,14 +32,17 @@ from tests.train_support import (
 )
 
 METRICS = "targets/fwd_ret_5m/reproducibility/CROSS_SECTIONAL"
+POLICY = "edited_policy.yaml"
 
 
 @pytest.fixture(scope="module")
 def own_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """The sample run copied (so the tests may change its files) and refreshed."""
+    """The sample run and the shipped policy copied (so the tests may change them) and refreshed."""
     run = tmp_path_factory.mktemp("train_inputs") / "run"
     shutil.copytree(SAMPLE_RUN, run)
-    return build(run, run.parent / "out")
+    policy = run.parent / POLICY
+    shutil.copy(default_policy(project_dir()), policy)
+    return build(run, run.parent / "out", policy)
 
 
 @pytest.fixture()
@@ -87,6 +92,30 @@ def test_an_added_input_file_refuses(own_build: Built, tmp_path: Path) -> None:
     finally:
         shutil.rmtree(added)
     assert code == 2 and "inputs_fingerprint changed" in out and "added" in out and added.name in out
+
+
+def test_a_policy_edited_after_the_build_is_named_and_never_lends_the_plan_its_hash(
+    own_build: Built, tmp_path: Path
+) -> None:
+    policy = own_build.run_dir.parent / POLICY
+    before = policy.read_bytes()
+    built_hash = hashlib.sha256(before).hexdigest()[:8]
+    master = json.loads(own_build.master_plan.read_text())["metadata"]
+    assert master["config_hash"] == built_hash
+    policy.write_bytes(before + b"# edited after the build\n")
+    try:
+        code, out = _train(own_build, tmp_path / "ledger", "--trainer", TRAINER)
+        assert code == 2
+        assert "inputs_fingerprint changed" in out and "plan_id changed" not in out
+        assert "1 changed" in out and POLICY in out
+        # exported again from the same database: the hash of the bytes the build decided with, the same plan
+        code, out = cli("export", "--out", str(tmp_path / "again"), "--db", str(own_build.db_path))
+        assert code == 0, out
+        again = json.loads((tmp_path / "again" / own_build.master_plan.relative_to(own_build.out_dir)).read_text())
+        assert again["metadata"]["config_hash"] == built_hash
+        assert again["metadata"]["plan_id"] == master["plan_id"]
+    finally:
+        policy.write_bytes(before)
 
 
 def test_a_changed_database_refuses_naming_plan_id(own_build: Built, tmp_path: Path) -> None:

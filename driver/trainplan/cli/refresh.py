@@ -96,15 +96,12 @@ def demo() -> None:
 def export_cmd(
     out: Annotated[Path, typer.Option("--out", help="Folder that receives globals/ (e.g. the run directory).")],
     db: DbOption = None,
-    policy: Annotated[
-        Path | None, typer.Option("--policy", help="Policy file hashed into config_hash (default: the one dbt read).")
-    ] = None,
     wait: WaitOption = 0.0,
 ) -> None:
     """Write the routing plan and the training plan from the database (no dbt build)."""
     console = make_console()
-    settings = make_settings(db_path=db, out_dir=out, policy_path=policy, latest_db=True)
-    outcome = export_from_database(settings, policy and settings.policy_path, wait)
+    settings = make_settings(db_path=db, out_dir=out, latest_db=True)
+    outcome = export_from_database(settings, wait)
     if outcome.recovered:
         console.print(f"note: {outcome.recovered}")
     result = outcome.result

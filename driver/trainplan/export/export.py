@@ -66,7 +66,6 @@ def export_plan(
     *,
     plan_root: Path,
     project: Path,
-    policy_path: Path | None = None,
     now: datetime | None = None,
     publish: bool = True,
 ) -> ExportResult:
@@ -75,7 +74,7 @@ def export_plan(
     With `publish=False` the complete plan is left staged in `result.staging` for the caller to publish
     (`trainplan.export.store.publish`), e.g. after it has swapped the database the plan came from."""
     job_json = plan_jobs.prepare(con)
-    header = plan_header.build_header(con, policy_path=policy_path, project=project, now=now or datetime.now(UTC))
+    header = plan_header.build_header(con, project=project, now=now or datetime.now(UTC))
     plan_jobs.check_plan(con, header, job_json)
     total_jobs = header.training_metadata["total_jobs"]
     views = header.views() if total_jobs else []

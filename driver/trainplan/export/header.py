@@ -33,12 +33,14 @@ TRAINING_PLAN_FILES = identity.TRAINING_FILES
 PLAN_ID_PLACEHOLDER = "0" * 16
 
 
-def config_hash(policy_path: Path) -> str:
-    """First 8 hex characters of SHA-256 over the policy file's raw bytes (README "Plan files")."""
-    try:
-        return hashlib.sha256(policy_path.read_bytes()).hexdigest()[:8]
-    except OSError:
+def config_hash(con: duckdb.DuckDBPyConnection) -> str:
+    """First 8 hex characters of the SHA-256 of the policy file's raw bytes as the build read them (its row in
+    `plan_input_files`), so a policy edited after the build cannot lend the plan its hash (README "Plan files").
+    "unknown" (the reference's value) only for a database that records no policy file: one not built by dbt."""
+    if not {"input_kind", "sha256"} <= relation_columns(con, "plan_input_files"):
         return "unknown"
+    digest = scalar(con, "select min(sha256) from plan_input_files where input_kind = 'policy'")
+    return digest[:8] if digest else "unknown"
 
 
 def git_commit(cwd: Path) -> str:
@@ -134,13 +136,10 @@ class PlanHeader:
         return [view for view in plan_sql.VIEW_KEYS if view.upper() in self.training_files]
 
 
-def build_header(
-    con: duckdb.DuckDBPyConnection, *, policy_path: Path | None, project: Path, now: datetime
-) -> PlanHeader:
+def build_header(con: duckdb.DuckDBPyConnection, *, project: Path, now: datetime) -> PlanHeader:
     policy = _policy(con)
     formats = _formats(policy)
     training_files = _training_files(policy)
-    policy_file = policy_path or Path(str(policy.get("policy_path") or ""))
     requested = list(policy.get("model_families") or [])
     normalised = normalise_families(requested)
     has_candidates = bool(relation_columns(con, "routing_candidates"))
@@ -159,7 +158,7 @@ def build_header(
         "generated_at": now.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z",
         "run_id": now.strftime("%Y%m%d_%H%M%S"),
         "git_commit": git_commit(project),
-        "config_hash": config_hash(policy_file),
+        "config_hash": config_hash(con),
         "routing_plan_path": routing_plan_path,
         "metrics_snapshot": snapshot,
         "total_jobs": int(scalar(con, "select count(*) from plan_jobs")),

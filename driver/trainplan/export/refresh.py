@@ -144,7 +144,6 @@ def _refresh(settings: Settings, strict: bool, wait: float, warnings: tuple[str,
                     con,
                     plan_root=settings.plan_root,
                     project=settings.project,
-                    policy_path=settings.policy_path,
                     publish=False,
                 )
         except BaseException:
@@ -175,7 +174,7 @@ def _swap_in(settings: Settings, building: Path, exported: ExportResult) -> None
     journal.unlink()
 
 
-def export_from_database(settings: Settings, policy_path: Path | None, wait: float = 0.0) -> ExportOutcome:
+def export_from_database(settings: Settings, wait: float = 0.0) -> ExportOutcome:
     """`trainplan export`: the plan from the current database, published under the database's and plan root's
     locks, after repairing an interrupted refresh of that database."""
     with (
@@ -184,7 +183,7 @@ def export_from_database(settings: Settings, policy_path: Path | None, wait: flo
     ):
         recovered = recover(settings.db_path)
         with read_only(settings.db_path) as con:
-            result = export_plan(con, plan_root=settings.plan_root, project=settings.project, policy_path=policy_path)
+            result = export_plan(con, plan_root=settings.plan_root, project=settings.project)
     return ExportOutcome(result, recovered)
 
 

@@ -5,8 +5,9 @@ Two checks, both named in the refusal:
 - `plan_id`: the plan is exported again from the plan's database (opened read-only) into a temporary folder with
   the export itself (`trainplan.export.export.export_plan`), so the comparison can never drift from how plan_id
   is computed; it costs one export (well under a second for thousands of jobs; see the export benchmark for
-  millions). A different plan_id means the database or the policy changed after this plan was written.
-- `inputs_fingerprint`: the hash over `plan_input_files` (path, SHA-256 of each raw file the build read). To
+  millions). A different plan_id means the database changed after this plan was written.
+- `inputs_fingerprint`: the hash over `plan_input_files` (path, SHA-256 of each raw file the build read, the
+  routing policy file among them, so an edited policy shows here, by name). To
   recompute it from the files as they are now without repeating the model's glob list, the SQL dbt compiled for
   `plan_input_files` and the models above it (dbt's `manifest.json` in the database's dbt work folder, holding
   the run directory the build read) runs again on an empty in-memory DuckDB; the hash is the export's own

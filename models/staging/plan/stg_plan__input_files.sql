@@ -1,7 +1,10 @@
 -- One row per raw file a build reads: the JSON and parquet files under the run directory's
 -- targets/*/reproducibility, globals/run_context.json and globals/target_predictability_rankings.csv (what the
--- foxml sources read), and the ready routing_candidates file when one is given, with the SHA-256 of its bytes.
--- Paths are relative to the run directory, so a moved run keeps its fingerprint. It globs the run directory itself
+-- foxml sources read), the ready routing_candidates file when one is given, and the routing policy file, with the
+-- SHA-256 of each file's bytes. The policy is an input like the others: its row gives the plan's config_hash (the
+-- bytes this build decided with, not the file as it is at export time), and a policy edited after the build makes
+-- `trainplan train` refuse the plan as stale. Paths are relative to the run directory (the file name for the
+-- candidates and policy files), so a moved run keeps its fingerprint. It globs the run directory itself
 -- (not the build's listing, stg_foxml__run_files, whose files the staging models read): `trainplan train` re-runs
 -- this compiled SQL to see files added since the build, so it must not hold a list frozen at build time.
 -- The reproducibility folders are walked once: every file under them, kept by name (*.json, *.parquet) before
@@ -9,6 +12,7 @@
 -- another kind there (FoxML writes none) is still read by read_blob, not hashed and not listed.
 {%- set run_dir = foxml_run_dir() -%}
 {%- set candidates_path = candidates_file() -%}
+{%- set policy_file = policy_path() -%}
 {%- set run_globs = [
     run_dir ~ '/targets/*/reproducibility/**',
     run_dir ~ '/globals/run_context.json',
@@ -49,11 +53,23 @@ candidates_files as (
 
 ),
 
+policy_files as (
+
+    select
+        'policy' as input_kind,
+        {{ sql_string(policy_file.split('/')[-1]) }} as path,
+        sha256(content) as sha256
+    from read_blob({{ sql_string(policy_file) }})
+
+),
+
 final as (
 
     select * from run_files
     union all
     select * from candidates_files
+    union all
+    select * from policy_files
 
 )
 
