@@ -76,7 +76,7 @@
         {%- do c.update({column: ('src.' ~ adapter.quote(column)) if column in types else 'null'}) -%}
     {%- endfor -%}
     select
-        src.filename as source_file,
+        src.trainplan_source_file as source_file,
         src.file_row_number + 1 as source_row,
         {{ c.target }}::varchar as target,
         {{ candidates_json_type(c.target, 'target' in types, "'VARCHAR'") }} as target_json_type,

@@ -207,15 +207,16 @@
 {% endmacro %}
 
 {#-
-    rows_as_json(relation, pattern): every row of a columnar source (read_parquet with filename and file_row_number)
-    as (source_file, row_number, doc json), so a column missing from a file is a null key rather than a
+    rows_as_json(relation, pattern): every row of a columnar source (read_parquet with file_row_number and the
+    file's path as `trainplan_source_file`, a name of trainplan's, so a column `filename` in the file stays the
+    file's own) as (source_file, row_number, doc json), so a column missing from a file is a null key rather than a
     binder error. read_parquet and read_csv fail on a glob that matches nothing, unlike read_text: when
     `pattern` matches no file the relation is not read at all and the select is empty.
 -#}
 {% macro rows_as_json(relation, pattern) %}
     {% if files_exist(pattern) %}
         select
-            src.filename as source_file,
+            src.trainplan_source_file as source_file,
             src.file_row_number + 1 as source_row,
             to_json(src) as doc
         from {{ relation }} as src
@@ -321,10 +322,10 @@
     {% endif %}
     {% if found[0] %}
         select
-            src.filename as source_file,
-            row_number() over (partition by src.filename) as source_row,
+            src.trainplan_source_file as source_file,
+            row_number() over (partition by src.trainplan_source_file) as source_row,
             to_json(src) as doc
-        from read_parquet([{{ found[0] }}], filename = true, union_by_name = true) as src
+        from read_parquet([{{ found[0] }}], filename = 'trainplan_source_file', union_by_name = true) as src
     {% else %}
         {{ no_rows_as_json() }}
     {% endif %}

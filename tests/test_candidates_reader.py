@@ -114,3 +114,18 @@ def test_an_unknown_reader_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.
         match=r"model stg_candidates__routing_candidates: var candidates_reader .*: expected auto or json, got 'fast'",
     ):
         _read(path, tmp_path / "w", "fast", monkeypatch)
+
+
+def test_a_column_named_filename_is_the_files_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """read_parquet gives the file's path under a name of trainplan's, so a `filename` column (DuckDB's default
+    name for the path) neither breaks the build nor replaces the path: both readers read the rows as without it."""
+    plain = _reference_file(tmp_path / "plain")
+    extra = tmp_path / "extra" / "routing_candidates.parquet"
+    extra.parent.mkdir()
+    table = pq.read_table(plain)
+    pq.write_table(table.append_column("filename", pa.array(["elsewhere.parquet"] * table.num_rows)), extra)
+    expected, _ = _read(plain, tmp_path / "w_plain", "auto", monkeypatch)
+    for reader in ("auto", "json"):
+        rows, _ = _read(extra, tmp_path / f"w_{reader}", reader, monkeypatch)
+        assert {r["source_file"] for r in rows} == {str(extra)}
+        _same([{**r, "source_file": None} for r in rows], [{**r, "source_file": None} for r in expected])

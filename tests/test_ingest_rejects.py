@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from trainplan.config.settings import SettingsError, make_settings
@@ -174,6 +176,24 @@ def test_candidates_and_run_dir_are_exclusive(tmp_path: Path) -> None:
 def test_missing_candidates_file_is_a_clear_error(tmp_path: Path) -> None:
     settings = make_settings(candidates_file=tmp_path / "none.parquet", out_dir=tmp_path, db_path=tmp_path / "d.db")
     with pytest.raises(SettingsError, match=r"none\.parquet: no such file; expected a routing_candidates\.parquet"):
+        refresh(settings)
+
+
+@pytest.mark.parametrize("column", ["file_row_number", "trainplan_source_file"])
+def test_a_candidates_column_named_like_the_readers_own_is_a_clear_error(tmp_path: Path, column: str) -> None:
+    path = tmp_path / "routing_candidates.parquet"
+    pq.write_table(pa.table({"target": ["t"], column: [1]}), path)
+    settings = make_settings(candidates_file=path, out_dir=tmp_path, db_path=tmp_path / "d.db")
+    with pytest.raises(SettingsError, match=rf"routing_candidates\.parquet: column '{column}' is a name trainplan's"):
+        refresh(settings)
+    assert not settings.db_path.exists()
+
+
+def test_a_candidates_file_with_a_broken_footer_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "routing_candidates.parquet"
+    path.write_bytes(b"PAR1" + b"\x00" * 64 + b"PAR1")
+    settings = make_settings(candidates_file=path, out_dir=tmp_path, db_path=tmp_path / "d.db")
+    with pytest.raises(SettingsError, match=r"routing_candidates\.parquet: not a readable parquet file \("):
         refresh(settings)
 
 

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -212,3 +214,24 @@ def test_a_snapshot_of_100000_features_is_read_like_any_other(tmp_path: Path, sa
     _, decisions = _sample_facts(sample_built)
     got = built.rows("select target, symbol, route, rule from routing_decisions order by all")
     assert [d for d in got if d[0] != "y_up_5d"] == [d for d in decisions if d[0] != "y_up_5d"]
+
+
+def test_a_metrics_parquet_with_a_column_named_filename_is_read_like_any_other(
+    tmp_path: Path, sample_built: Built
+) -> None:
+    """DuckDB names the path column it adds `filename` by default; the reader names it its own way, so a mirror
+    holding a `filename` column of its own is read (not a binder error failing the build)."""
+    run = copy_sample(tmp_path / "run")
+    mirrors = sorted((run / "targets").rglob("metrics.parquet"))
+    for mirror in mirrors[:3]:
+        table = pq.read_table(mirror)
+        pq.write_table(table.append_column("filename", pa.array(["elsewhere"] * table.num_rows)), mirror)
+    built = refresh_cli(run, tmp_path / "work")
+    assert built.returncode == 0, built.stderr
+    assert built.rejected_files() == set()
+    read = built.rows(
+        "select source_file from stg_foxml__cohort_metrics_parquet where source_file = ?", str(mirrors[0])
+    )
+    assert read == [(str(mirrors[0]),)]
+    _, decisions = _sample_facts(sample_built)
+    assert built.rows("select target, symbol, route, rule from routing_decisions order by all") == decisions

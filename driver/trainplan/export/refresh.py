@@ -15,6 +15,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from trainplan.config.policy import load_policy_document
 from trainplan.config.policy_check import check_policy_file
 from trainplan.config.run_dir import check_run_dir
@@ -31,6 +34,8 @@ from trainplan.warehouse.dbt_runner import build_database, remove_database
 from trainplan.warehouse.rejects import fail_on_rejects, fetch_rejects
 
 PARQUET_MAGIC = b"PAR1"
+# The columns read_parquet adds to a candidates file's rows (models/staging/candidates/_candidates__sources.yml).
+READER_COLUMNS = {"file_row_number": "the row's position", "trainplan_source_file": "the file's path"}
 SAMPLE_RUN = Path("examples/sample_run")
 DEMO_DIR = "demo"
 LOCK_SUFFIX = ".lock"
@@ -67,7 +72,8 @@ def check_inputs(settings: Settings) -> None:
 
 
 def check_candidates_file(path: Path) -> None:
-    """A ready candidates file must exist and be a parquet file (PAR1 magic at both ends)."""
+    """A ready candidates file must exist, be a parquet file (PAR1 magic at both ends, a readable footer) and have
+    no column named like one the reader adds (READER_COLUMNS)."""
     expected = "expected a routing_candidates.parquet as the reference writes it (globals/routing/)"
     if not path.is_file():
         raise SettingsError(f"{path}: no such file; {expected}")
@@ -77,6 +83,16 @@ def check_candidates_file(path: Path) -> None:
         tail = handle.read(4)
     if path.stat().st_size < 12 or head != PARQUET_MAGIC or tail != PARQUET_MAGIC:
         raise SettingsError(f"{path}: not a parquet file; {expected}")
+    try:
+        names = pq.read_schema(path).names
+    except (pa.ArrowException, OSError) as error:
+        raise SettingsError(f"{path}: not a readable parquet file ({error}); {expected}") from None
+    for name in names:
+        if name in READER_COLUMNS:
+            raise SettingsError(
+                f"{path}: column {name!r} is a name trainplan's reader gives {READER_COLUMNS[name]}; "
+                "expected the reference's columns (rename or drop it)"
+            )
 
 
 def writer_locks(settings: Settings, *, database: bool) -> list[tuple[Path, str]]:
