@@ -16,10 +16,11 @@ with the state kept (dbt's partial parse, a database and a plan to replace). Pea
 the resident set sizes of the refresh process and all its descendants (dbt), sampled from /proc every 20 ms.
 Steps: the driver until dbt starts; dbt start-up and parse (until its first node starts); seeds, models and data
 tests (wall time each kind of node was running, from dbt's run_results.json); dbt's end; the export and
-publication (after dbt exits). Floors (C, M, L): DuckDB in a process of its own reading the same raw files once and
-writing one JSON row per pair with COPY, no logic. Beside S and C, dbt alone: `dbt build` of a one-model project
-(`select 1`), the least any refresh that runs dbt can take. Figures are the median of --runs runs; the file system is synced
-before each run. One table is printed and bench/results.json written (figures, sizes, versions, cores, memory).
+publication (after dbt exits); and every model's own time (`model_seconds` in results.json, the median per model).
+Floors (C, M, L): DuckDB in a process of its own reading the same raw files once and writing one JSON row per pair
+with COPY, no logic. Beside S and C, dbt alone: `dbt build` of a one-model project (`select 1`), the least any
+refresh that runs dbt can take. Figures are the median of --runs runs; the file system is synced before each run.
+One table is printed and bench/results.json written (figures, sizes, versions, cores, memory).
 """
 
 from __future__ import annotations
@@ -238,7 +239,7 @@ def node_steps(run_results: Path) -> tuple[dict[str, float], list[tuple[str, flo
         kind = result["unique_id"].split(".")[0]
         span = (min(a for a, _ in times), max(b for _, b in times))
         spans.setdefault(kind, []).append(span)
-        nodes.append((result["unique_id"].split(".", 2)[-1], span[1] - span[0]))
+        nodes.append((f"{kind}.{result['unique_id'].split('.', 2)[-1]}", span[1] - span[0]))
     all_spans = [s for group in spans.values() for s in group]
     return (
         {kind: _union(group) for kind, group in spans.items()},
@@ -285,6 +286,7 @@ def refresh_once(size: Size, inputs: Path, policy: Path, work: Path, *, cold: bo
             "export and publish": ended - dbt_end,
         },
         "top_nodes": nodes[:8],
+        "model_seconds": {name.split(".")[-1]: secs for name, secs in nodes if name.startswith("model.")},
     }
 
 
@@ -336,6 +338,10 @@ def _median_run(runs: list[dict]) -> dict:
         "runs_seconds": [round(r["seconds"], 2) for r in runs],
         "runs_peak_mb": [round(r["peak_mb"]) for r in runs],
         "top_nodes": runs[0]["top_nodes"],
+        "model_seconds": {
+            name: round(statistics.median(r["model_seconds"].get(name, 0.0) for r in runs), 3)
+            for name in sorted(runs[0]["model_seconds"], key=lambda n: -runs[0]["model_seconds"][n])
+        },
     }
 
 
