@@ -118,6 +118,18 @@ def test_a_policy_edited_after_the_build_is_named_and_never_lends_the_plan_its_h
         policy.write_bytes(before)
 
 
+def test_a_policy_removed_after_the_build_refuses_naming_it(own_build: Built, tmp_path: Path) -> None:
+    policy = own_build.run_dir.parent / POLICY
+    before = policy.read_bytes()
+    policy.unlink()
+    try:
+        code, out = _train(own_build, tmp_path / "ledger", "--trainer", TRAINER)
+    finally:
+        policy.write_bytes(before)
+    assert code == 2 and "Traceback" not in out
+    assert "inputs_fingerprint changed" in out and f"1 removed ({POLICY})" in out
+
+
 def test_a_changed_database_refuses_naming_plan_id(own_build: Built, tmp_path: Path) -> None:
     db = tmp_path / own_build.db_path.name
     shutil.copy(own_build.db_path, db)

@@ -161,7 +161,7 @@ def check_freshness(plan: Plan, plan_root: Path, db_option: Path | None) -> Fres
             changed.append("plan_id")
             problems.append(
                 f"plan_id changed: the plan is {plan.plan_id} but its database {db_path} would export "
-                f"{plan_id_now} now (the database or the routing policy changed since the plan was written)"
+                f"{plan_id_now} now (the database changed since the plan was written)"
             )
         recorded = plan.metadata.get("inputs_fingerprint")
         if recorded is not None:
@@ -175,7 +175,7 @@ def check_freshness(plan: Plan, plan_root: Path, db_option: Path | None) -> Fres
                 if fingerprint != recorded:
                     changed.append("inputs_fingerprint")
                     problems.append(
-                        f"inputs_fingerprint changed: the run directory's files differ from those the plan was "
+                        f"inputs_fingerprint changed: the files the build read differ from those the plan was "
                         f"built from ({recorded} then, {fingerprint} now): {_file_changes(con, now_con)}"
                     )
             finally:
