@@ -338,11 +338,15 @@ def _median_run(runs: list[dict]) -> dict:
         "runs_seconds": [round(r["seconds"], 2) for r in runs],
         "runs_peak_mb": [round(r["peak_mb"]) for r in runs],
         "top_nodes": runs[0]["top_nodes"],
-        "model_seconds": {
-            name: round(statistics.median(r["model_seconds"].get(name, 0.0) for r in runs), 3)
-            for name in sorted(runs[0]["model_seconds"], key=lambda n: -runs[0]["model_seconds"][n])
-        },
+        "model_seconds": _median_model_seconds(runs),
     }
+
+
+def _median_model_seconds(runs: list[dict]) -> dict[str, float]:
+    """Each model's median time over the runs that built it, slowest first."""
+    names = {name for r in runs for name in r["model_seconds"]}
+    medians = {n: statistics.median(r["model_seconds"][n] for r in runs if n in r["model_seconds"]) for n in names}
+    return {n: round(medians[n], 3) for n in sorted(medians, key=lambda n: (-medians[n], n))}
 
 
 def _versions() -> dict[str, str]:

@@ -179,7 +179,7 @@ def test_missing_candidates_file_is_a_clear_error(tmp_path: Path) -> None:
         refresh(settings)
 
 
-@pytest.mark.parametrize("column", ["file_row_number", "trainplan_source_file"])
+@pytest.mark.parametrize("column", ["file_row_number", "trainplan_source_file", "File_Row_Number"])
 def test_a_candidates_column_named_like_the_readers_own_is_a_clear_error(tmp_path: Path, column: str) -> None:
     path = tmp_path / "routing_candidates.parquet"
     pq.write_table(pa.table({"target": ["t"], column: [1]}), path)

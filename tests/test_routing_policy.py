@@ -218,3 +218,14 @@ def test_a_training_section_is_left_to_the_driver(tmp_path: Path) -> None:
     policy = write_policy(tmp_path / "with_training.yaml", edit)
     con = duckdb.connect(str(build_policy(policy, tmp_path, ["stg_policy__settings"])), read_only=True)
     assert con.execute("select policy_path from stg_policy__settings").fetchone() == (str(policy),)
+
+
+def test_a_policy_path_matching_two_files_fails_the_build(tmp_path: Path) -> None:
+    """config_hash is the one policy row of plan_input_files: a glob naming two files (plain dbt's var policy_path)
+    fails the build (data test plan_input_files_hold_one_policy) instead of hashing one of them."""
+    for name in ("policy_a.yaml", "policy_b.yaml"):
+        (tmp_path / name).write_bytes(SHIPPED_POLICY.read_bytes())
+    with pytest.raises(
+        DbtBuildError, match=r"holds 2 routing policy files \(policy_a.yaml, policy_b.yaml\); expected exactly one"
+    ):
+        build_policy(tmp_path / "policy_*.yaml", tmp_path / "out", ["stg_plan__input_files", "plan_input_files"])

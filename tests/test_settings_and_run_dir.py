@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from trainplan.config.run_dir import NotARunDirectory, check_run_dir
 from trainplan.config.settings import SettingsError, make_settings
+from trainplan.export.refresh import refresh
+
+from tests.conftest import SAMPLE_RUN
 
 
 def test_missing_run_dir(tmp_path: Path) -> None:
@@ -33,9 +36,11 @@ def test_file_given_as_run_dir(tmp_path: Path) -> None:
         check_run_dir(f)
 
 
-def test_missing_policy_is_named(tmp_path: Path) -> None:
+def test_missing_policy_is_named_by_the_refresh_that_reads_it(tmp_path: Path) -> None:
+    settings = make_settings(run_dir=SAMPLE_RUN, out_dir=tmp_path, policy_path=tmp_path / "missing.yaml")
     with pytest.raises(SettingsError, match=r"routing policy not found: .*missing.yaml"):
-        make_settings(policy_path=tmp_path / "missing.yaml")
+        refresh(settings)
+    assert not (tmp_path / "globals").exists()
 
 
 def test_bad_threads(monkeypatch: pytest.MonkeyPatch) -> None:

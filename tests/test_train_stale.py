@@ -119,24 +119,55 @@ def test_a_policy_edited_after_the_build_is_named_and_never_lends_the_plan_its_h
 
 
 def test_a_policy_removed_after_the_build_refuses_naming_it(own_build: Built, tmp_path: Path) -> None:
+    """Even while env TRAINPLAN_POLICY still names it: only a refresh needs the policy to exist."""
     policy = own_build.run_dir.parent / POLICY
     before = policy.read_bytes()
     policy.unlink()
     try:
-        code, out = _train(own_build, tmp_path / "ledger", "--trainer", TRAINER)
+        code, out = cli(
+            "train",
+            *("--plan", str(own_build.out_dir), "--db", str(own_build.db_path), "--ledger", str(tmp_path / "l")),
+            *("--trainer", TRAINER),
+            env={"TRAINPLAN_POLICY": str(policy)},
+        )
     finally:
         policy.write_bytes(before)
     assert code == 2 and "Traceback" not in out
     assert "inputs_fingerprint changed" in out and f"1 removed ({POLICY})" in out
 
 
-def test_a_changed_database_refuses_naming_plan_id(own_build: Built, tmp_path: Path) -> None:
-    db = tmp_path / own_build.db_path.name
-    shutil.copy(own_build.db_path, db)
-    manifest = make_settings(db_path=own_build.db_path).dbt_work_dir / "target" / "manifest.json"
+def _database_copy(built: Built, folder: Path) -> Path:
+    """The plan's database copied, with its dbt manifest (the stale check reads it beside the database)."""
+    db = folder / built.db_path.name
+    shutil.copy(built.db_path, db)
+    manifest = make_settings(db_path=built.db_path).dbt_work_dir / "target" / "manifest.json"
     copy = make_settings(db_path=db).dbt_work_dir / "target" / "manifest.json"
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(manifest, copy)
+    return db
+
+
+def test_a_database_that_records_no_policy_says_a_refresh_records_it(own_build: Built, tmp_path: Path) -> None:
+    db = _database_copy(own_build, tmp_path)
+    with duckdb.connect(str(db)) as con:  # as a build before the policy was an input file
+        con.execute("delete from plan_input_files where input_kind = 'policy'")
+    code, out = cli(
+        "train",
+        "--plan",
+        str(own_build.out_dir),
+        "--db",
+        str(db),
+        "--ledger",
+        str(tmp_path / "l"),
+        "--trainer",
+        TRAINER,
+    )
+    assert code == 2
+    assert "plan_id changed" in out and "records no policy file" in out and "a refresh records it" in out
+
+
+def test_a_changed_database_refuses_naming_plan_id(own_build: Built, tmp_path: Path) -> None:
+    db = _database_copy(own_build, tmp_path)
     with duckdb.connect(str(db)) as con:
         con.execute("update training_jobs set estimated_samples = 0 where symbol = 'AAPL'")  # the plan's table
     code, out = cli(
@@ -152,6 +183,7 @@ def test_a_changed_database_refuses_naming_plan_id(own_build: Built, tmp_path: P
     )
     assert code == 2
     assert "plan_id changed" in out and "inputs_fingerprint" not in out
+    assert "the database changed since the plan was written" in out
 
 
 def test_no_database_is_said_clearly(tmp_path: Path) -> None:

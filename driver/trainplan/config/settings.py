@@ -122,8 +122,6 @@ def make_settings(
     db = db or state / DB_FILE
     policy = policy_path or (Path(os.environ["TRAINPLAN_POLICY"]) if os.environ.get("TRAINPLAN_POLICY") else None)
     policy = _absolute(policy) if policy else default_policy(project)
-    if not policy.is_file():
-        raise SettingsError(f"routing policy not found: {policy} (option --policy / env TRAINPLAN_POLICY)")
     threads = os.environ.get("TRAINPLAN_THREADS", "2")
     if not threads.isdigit() or int(threads) < 1:
         raise SettingsError(f"TRAINPLAN_THREADS must be a positive whole number, got {threads!r}")

@@ -69,6 +69,10 @@ def check_inputs(settings: Settings) -> None:
         check_run_dir(settings.run_dir)
     if settings.candidates_file is not None:
         check_candidates_file(settings.candidates_file)
+    if not settings.policy_path.is_file():
+        raise SettingsError(
+            f"routing policy not found: {settings.policy_path} (option --policy / env TRAINPLAN_POLICY)"
+        )
 
 
 def check_candidates_file(path: Path) -> None:
@@ -88,9 +92,9 @@ def check_candidates_file(path: Path) -> None:
     except (pa.ArrowException, OSError) as error:
         raise SettingsError(f"{path}: not a readable parquet file ({error}); {expected}") from None
     for name in names:
-        if name in READER_COLUMNS:
+        if name.lower() in READER_COLUMNS:  # DuckDB's column names ignore case
             raise SettingsError(
-                f"{path}: column {name!r} is a name trainplan's reader gives {READER_COLUMNS[name]}; "
+                f"{path}: column {name!r} is a name trainplan's reader gives {READER_COLUMNS[name.lower()]}; "
                 "expected the reference's columns (rename or drop it)"
             )
 

@@ -1,4 +1,4 @@
-"""Is the plan still what the database and the run directory say now? `train` refuses a stale plan.
+"""Is the plan still what the database and the files it was built from say now? `train` refuses a stale plan.
 
 Two checks, both named in the refusal:
 
@@ -34,7 +34,7 @@ from trainplan.config.project import project_dir, state_dir
 from trainplan.config.settings import last_refresh, make_settings
 from trainplan.errors import TrainplanError
 from trainplan.export.export import export_plan
-from trainplan.export.header import inputs_fingerprint
+from trainplan.export.header import config_hash, inputs_fingerprint
 from trainplan.plan.model import Plan
 from trainplan.warehouse.database import read_only
 
@@ -159,9 +159,15 @@ def check_freshness(plan: Plan, plan_root: Path, db_option: Path | None) -> Fres
         plan_id_now = _plan_id_now(con)
         if plan_id_now != plan.plan_id:
             changed.append("plan_id")
+            why = (
+                "the database records no policy file: it was built before trainplan listed the policy among "
+                "plan_input_files, and a refresh records it"
+                if config_hash(con) == "unknown"
+                else "the database changed since the plan was written"
+            )
             problems.append(
                 f"plan_id changed: the plan is {plan.plan_id} but its database {db_path} would export "
-                f"{plan_id_now} now (the database changed since the plan was written)"
+                f"{plan_id_now} now ({why})"
             )
         recorded = plan.metadata.get("inputs_fingerprint")
         if recorded is not None:

@@ -57,7 +57,7 @@ policy_files as (
 
     select
         'policy' as input_kind,
-        {{ sql_string(policy_file.split('/')[-1]) }} as path,
+        parse_filename(filename) as path,
         sha256(content) as sha256
     from read_blob({{ sql_string(policy_file) }})
 
