@@ -36,7 +36,8 @@ PLAN_ID_PLACEHOLDER = "0" * 16
 def config_hash(con: duckdb.DuckDBPyConnection) -> str:
     """First 8 hex characters of the SHA-256 of the policy file's raw bytes as the build read them (its row in
     `plan_input_files`), so a policy edited after the build cannot lend the plan its hash (README "Plan files").
-    "unknown" (the reference's value) only for a database that records no policy file: one not built by dbt."""
+    "unknown" (the reference's value) only for a database that records no policy file (not built by dbt, or built
+    before trainplan listed the policy there)."""
     if not {"input_kind", "sha256"} <= relation_columns(con, "plan_input_files"):
         return "unknown"
     digest = scalar(con, "select min(sha256) from plan_input_files where input_kind = 'policy'")

@@ -2,7 +2,7 @@
 -- targets/*/reproducibility, globals/run_context.json and globals/target_predictability_rankings.csv (what the
 -- foxml sources read), the ready routing_candidates file when one is given, and the routing policy file, with the
 -- SHA-256 of each file's bytes. The policy is an input like the others: its row gives the plan's config_hash (the
--- bytes this build decided with, not the file as it is at export time), and a policy edited after the build makes
+-- bytes this build read, not the file as it is at export time), and a policy edited after the build makes
 -- `trainplan train` refuse the plan as stale. Paths are relative to the run directory (the file name for the
 -- candidates and policy files), so a moved run keeps its fingerprint. It globs the run directory itself
 -- (not the build's listing, stg_foxml__run_files, whose files the staging models read): `trainplan train` re-runs
