@@ -54,8 +54,12 @@ def a_metrics_file(own_build: Built) -> Iterator[Path]:
     path.write_bytes(before)
 
 
-def _train(built: Built, ledger: Path, *extra: str) -> tuple[int, str]:
-    return cli("train", "--plan", str(built.out_dir), "--db", str(built.db_path), "--ledger", str(ledger), *extra)
+def _train(
+    built: Built, ledger: Path, *extra: str, db: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """`trainplan train` on the built plan, against its database (or `db`, a changed copy of it)."""
+    database = str(db or built.db_path)
+    return cli("train", "--plan", str(built.out_dir), "--db", database, "--ledger", str(ledger), *extra, env=env)
 
 
 def test_a_current_plan_is_trained(own_build: Built, tmp_path: Path) -> None:
@@ -124,12 +128,7 @@ def test_a_policy_removed_after_the_build_refuses_naming_it(own_build: Built, tm
     before = policy.read_bytes()
     policy.unlink()
     try:
-        code, out = cli(
-            "train",
-            *("--plan", str(own_build.out_dir), "--db", str(own_build.db_path), "--ledger", str(tmp_path / "l")),
-            *("--trainer", TRAINER),
-            env={"TRAINPLAN_POLICY": str(policy)},
-        )
+        code, out = _train(own_build, tmp_path / "l", "--trainer", TRAINER, env={"TRAINPLAN_POLICY": str(policy)})
     finally:
         policy.write_bytes(before)
     assert code == 2 and "Traceback" not in out
@@ -151,17 +150,7 @@ def test_a_database_that_records_no_policy_says_a_refresh_records_it(own_build: 
     db = _database_copy(own_build, tmp_path)
     with duckdb.connect(str(db)) as con:  # as a build before the policy was an input file
         con.execute("delete from plan_input_files where input_kind = 'policy'")
-    code, out = cli(
-        "train",
-        "--plan",
-        str(own_build.out_dir),
-        "--db",
-        str(db),
-        "--ledger",
-        str(tmp_path / "l"),
-        "--trainer",
-        TRAINER,
-    )
+    code, out = _train(own_build, tmp_path / "l", "--trainer", TRAINER, db=db)
     assert code == 2
     assert "plan_id changed" in out and "records no policy file" in out and "a refresh records it" in out
 
@@ -170,17 +159,7 @@ def test_a_changed_database_refuses_naming_plan_id(own_build: Built, tmp_path: P
     db = _database_copy(own_build, tmp_path)
     with duckdb.connect(str(db)) as con:
         con.execute("update training_jobs set estimated_samples = 0 where symbol = 'AAPL'")  # the plan's table
-    code, out = cli(
-        "train",
-        "--plan",
-        str(own_build.out_dir),
-        "--db",
-        str(db),
-        "--ledger",
-        str(tmp_path / "l"),
-        "--trainer",
-        TRAINER,
-    )
+    code, out = _train(own_build, tmp_path / "l", "--trainer", TRAINER, db=db)
     assert code == 2
     assert "plan_id changed" in out and "inputs_fingerprint" not in out
     assert "the database changed since the plan was written" in out
