@@ -235,3 +235,45 @@ def test_a_metrics_parquet_with_a_column_named_filename_is_read_like_any_other(
     assert read == [(str(mirrors[0]),)]
     _, decisions = _sample_facts(sample_built)
     assert built.rows("select target, symbol, route, rule from routing_decisions order by all") == decisions
+
+
+def test_a_metrics_parquet_with_a_text_auc_is_judged_alone(tmp_path: Path, sample_built: Built) -> None:
+    """Each mirror keeps its own column types: one mirror whose auc is text is that file's problem, not every
+    mirror's (a single read_parquet(union_by_name) over all of them turned every auc into text)."""
+    run = copy_sample(tmp_path / "run")
+    mirror = sorted((run / "targets").rglob("metrics.parquet"))[0]
+    table = pq.read_table(mirror)
+    auc = table.column_names.index("auc")
+    pq.write_table(table.set_column(auc, "auc", pa.array([str(v) for v in table.column("auc").to_pylist()])), mirror)
+    built = refresh_cli(run, tmp_path / "work")
+    assert built.returncode == 0, built.stderr
+    problems = built.rows(
+        "select source_file, problem from int_inputs__cohort_metric_problems where artifact = 'metrics.parquet'"
+    )
+    assert [f for f, _ in problems] == [str(mirror)]
+    assert "key auc is VARCHAR" in problems[0][1]
+    read = built.rows("select count(*) from stg_foxml__cohort_metrics_parquet where score_json_type = 'DOUBLE'")
+    assert read == [(len(list((run / "targets").rglob("metrics.parquet"))) - 1,)]
+
+
+def test_mirrors_of_many_schemas_share_one_read_past_fifty(
+    tmp_path: Path, sample_built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mirrors are read one schema per read; past 50 schemas the rest share one union_by_name read, and every
+    mirror is still read once, without a reject or a changed decision."""
+    monkeypatch.setenv("TRAINPLAN_STATE_DIR", str(tmp_path / "state"))
+    run = copy_sample(tmp_path / "run")
+    mirrors = sorted((run / "targets").rglob("metrics.parquet"))
+    for i, mirror in enumerate(mirrors[:60]):
+        table = pq.read_table(mirror)
+        pq.write_table(table.append_column(f"extra_{i}", pa.array([i] * table.num_rows)), mirror)
+    built = refresh_cli(run, tmp_path / "work")
+    assert built.returncode == 0, built.stderr
+    assert built.rejected_files() == set()
+    read = built.rows("select count(distinct source_file), count(*) from stg_foxml__cohort_metrics_parquet")
+    assert read == [(len(mirrors), len(mirrors))]
+    _, decisions = _sample_facts(sample_built)
+    assert built.rows("select target, symbol, route, rule from routing_decisions order by all") == decisions
+    (compiled,) = (tmp_path / "state").rglob("compiled/**/stg_foxml__cohort_metrics_parquet.sql")
+    sql = "\n".join(line for line in compiled.read_text().splitlines() if not line.lstrip().startswith("--"))
+    assert (sql.count("read_parquet("), sql.count("union_by_name = true")) == (50, 1)
