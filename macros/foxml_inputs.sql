@@ -198,24 +198,26 @@
 {%- endmacro %}
 
 {#-
-    parquet_schema_groups(files, max_reads=50): the parquet files `files` (the items of a SQL list of globs) as
-    groups of one schema each (the same columns, types and order, from their footers: parquet_schema), largest
-    first: a list of {files: the group's items as globs, mixed: false}. Each group is read on its own, so a file's
-    values keep its own types: one read_parquet(union_by_name) over all of them casts a column to one type for
-    every file (one file's auc as text made every file's auc text), and it held 1 GB at 20,000 files against
-    0.4 GB read by schema (README "Performance"). Past `max_reads` schemas the rest share one union_by_name read
-    (mixed: true), since a union of thousands of reads plans slowly.
+    parquet_schema_groups(files, max_reads=50): how to read the parquet files `files` (the items of a SQL list of
+    globs), from their footers (parquet_schema): {groups, path_column}. `groups` holds the files by schema (the same
+    columns, types and order), largest first, each {files: its items as globs, mixed: false}. Each group is read on
+    its own, so a file's values keep its own types: one read_parquet(union_by_name) over all of them casts a column
+    to one type for every file (one file's auc as text made every file's auc text), and it held 1 GB at 20,000
+    files against 0.4 GB read by schema (README "Performance"). Past `max_reads` schemas the rest share one
+    union_by_name read (mixed: true), since a union of thousands of reads plans slowly. `path_column` names the
+    column read_parquet adds for each file's path: trainplan_source_file, with as many '_' appended as it takes
+    for no file to have a column of that name (DuckDB names are case-insensitive).
 -#}
 {% macro parquet_schema_groups(files, max_reads=50) %}
     {%- set rows = run_query(
         "with schemas as (select file_name, string_agg(to_json([name, type, type_length::varchar, repetition_type,"
         ~ " num_children::varchar, converted_type, scale::varchar, precision::varchar, field_id::varchar,"
-        ~ " logical_type, duckdb_type])::varchar, chr(10) order by column_id) as signature"
+        ~ " logical_type, duckdb_type])::varchar, chr(10) order by column_id) as signature,"
+        ~ " max(length(name)) filter (where starts_with(lower(name), 'trainplan_source_file')) as taken"
         ~ " from parquet_schema([" ~ files ~ "]) group by file_name)"
-        ~ " select string_agg(" ~ glob_literal_sql('file_name') ~ ", ', ' order by file_name) from schemas"
+        ~ " select string_agg(" ~ glob_literal_sql('file_name') ~ ", ', ' order by file_name), max(taken) from schemas"
         ~ " group by signature order by count(*) desc, min(file_name)"
-    ).rows -%}
-    {%- set rows = rows | list -%}
+    ).rows | list -%}
     {%- set groups = [] -%}
     {%- for row in (rows if rows | length <= max_reads else rows[:max_reads - 1]) -%}
         {%- do groups.append({'files': row[0], 'mixed': false}) -%}
@@ -225,7 +227,9 @@
         {%- for row in rows[max_reads - 1:] -%}{%- do rest.append(row[0]) -%}{%- endfor -%}
         {%- do groups.append({'files': rest | join(', '), 'mixed': true}) -%}
     {%- endif -%}
-    {{- return(groups) -}}
+    {%- set taken = rows | map(attribute=1) | reject('none') | list -%}
+    {%- set path_column = 'trainplan_source_file' ~ ('_' * (taken | max | int - 20) if taken else '') -%}
+    {{- return({'groups': groups, 'path_column': path_column}) -}}
 {% endmacro %}
 
 {#- files_exist(pattern): true when the glob matches at least one file at run time (false while parsing). -#}
@@ -352,14 +356,15 @@
         ).rows[0] %}
     {% endif %}
     {% if found[0] %}
-        {% for group in parquet_schema_groups(found[0]) %}
+        {% set reads = parquet_schema_groups(found[0]) %}
+        {% for group in reads.groups %}
             {{ 'union all' if not loop.first }}
             select
-                src.trainplan_source_file as source_file,
-                row_number() over (partition by src.trainplan_source_file) as source_row,
+                src.{{ reads.path_column }} as source_file,
+                row_number() over (partition by src.{{ reads.path_column }}) as source_row,
                 to_json(src) as doc
             from read_parquet(
-                [{{ group.files }}], filename = 'trainplan_source_file'{{ ', union_by_name = true' if group.mixed }}
+                [{{ group.files }}], filename = '{{ reads.path_column }}'{{ ', union_by_name = true' if group.mixed }}
             ) as src
         {% endfor %}
     {% else %}

@@ -216,16 +216,18 @@ def test_a_snapshot_of_100000_features_is_read_like_any_other(tmp_path: Path, sa
     assert [d for d in got if d[0] != "y_up_5d"] == [d for d in decisions if d[0] != "y_up_5d"]
 
 
-def test_a_metrics_parquet_with_a_column_named_filename_is_read_like_any_other(
-    tmp_path: Path, sample_built: Built
+@pytest.mark.parametrize("column", ["filename", "trainplan_source_file", "TRAINPLAN_SOURCE_FILE_"])
+def test_a_metrics_parquet_with_a_column_named_like_the_path_column_is_read_like_any_other(
+    tmp_path: Path, sample_built: Built, column: str
 ) -> None:
-    """DuckDB names the path column it adds `filename` by default; the reader names it its own way, so a mirror
-    holding a `filename` column of its own is read (not a binder error failing the build)."""
+    """DuckDB names the path column it adds `filename` by default; the reader names it trainplan_source_file, or
+    longer when a mirror has a column of that name, so a mirror holding such a column of its own is read (not a
+    binder error failing the build)."""
     run = copy_sample(tmp_path / "run")
     mirrors = sorted((run / "targets").rglob("metrics.parquet"))
     for mirror in mirrors[:3]:
         table = pq.read_table(mirror)
-        pq.write_table(table.append_column("filename", pa.array(["elsewhere"] * table.num_rows)), mirror)
+        pq.write_table(table.append_column(column, pa.array(["elsewhere"] * table.num_rows)), mirror)
     built = refresh_cli(run, tmp_path / "work")
     assert built.returncode == 0, built.stderr
     assert built.rejected_files() == set()
