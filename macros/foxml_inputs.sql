@@ -199,20 +199,24 @@
 
 {#-
     parquet_schema_groups(files, max_reads=50): how to read the parquet files `files` (the items of a SQL list of
-    globs), from their footers (parquet_schema): {groups, path_column}. `groups` holds the files by schema (the same
-    columns, types and order), largest first, each {files: its items as globs, mixed: false}. Each group is read on
-    its own, so a file's values keep its own types: one read_parquet(union_by_name) over all of them casts a column
-    to one type for every file (one file's auc as text made every file's auc text), and it held 1 GB at 20,000
-    files against 0.4 GB read by schema (README "Performance"). Past `max_reads` schemas the rest share one
-    union_by_name read (mixed: true), since a union of thousands of reads plans slowly. `path_column` names the
-    column read_parquet adds for each file's path: trainplan_source_file, with as many '_' appended as it takes
-    for no file to have a column of that name (DuckDB names are case-insensitive).
+    globs), from their footers (parquet_schema): {groups, path_column}. `groups` holds the files by schema, largest
+    first, each {files: its items as globs, mixed: false}; a schema is the columns in order, each by name and DuckDB
+    type (a nested column's parts by name, repetition, children and annotation), so the same columns from two
+    writers are one schema. Each group is read on its own, so a file's values keep its own types: one
+    read_parquet(union_by_name) over all of them casts a column to one type for every file (one file's auc as text
+    made every file's auc text, and every file a reject), and it held 1 GB at 20,000 files against 0.4 GB read by
+    schema (README "Performance"). Past `max_reads` schemas the rest share one union_by_name read (mixed: true),
+    since a union of thousands of reads plans slowly; among those files a column is again one type, so a file
+    whose column has another type than the rest of that read can have a good file reported with it (README
+    "What is read, and what is rejected"). `path_column` names the column read_parquet adds for each file's path:
+    trainplan_source_file, with as many '_' appended as it takes for no file to have a column of that name (DuckDB
+    names are case-insensitive).
 -#}
 {% macro parquet_schema_groups(files, max_reads=50) %}
     {%- set rows = run_query(
-        "with schemas as (select file_name, string_agg(to_json([name, type, type_length::varchar, repetition_type,"
-        ~ " num_children::varchar, converted_type, scale::varchar, precision::varchar, field_id::varchar,"
-        ~ " logical_type, duckdb_type])::varchar, chr(10) order by column_id) as signature,"
+        "with schemas as (select file_name, string_agg(to_json([name, coalesce(duckdb_type, concat_ws(' ',"
+        ~ " repetition_type, num_children, coalesce(converted_type, logical_type)))])::varchar, chr(10)"
+        ~ " order by column_id) filter (where column_id > 0) as signature,"
         ~ " max(length(name)) filter (where starts_with(lower(name), 'trainplan_source_file')) as taken"
         ~ " from parquet_schema([" ~ files ~ "]) group by file_name)"
         ~ " select string_agg(" ~ glob_literal_sql('file_name') ~ ", ', ' order by file_name), max(taken) from schemas"
@@ -335,7 +339,8 @@
 {% endmacro %}
 
 {#-
-    readable_parquet_rows_as_json(pattern): like rows_as_json for a glob of parquet files, but a file that is not a
+    readable_parquet_rows_as_json(pattern): the rows of a glob of parquet files as (source_file, source_row, doc
+    json), each row one JSON document (a column a file lacks is no key, which reads as null); a file that is not a
     parquet file (no PAR1 magic at both ends: truncated, empty or garbage) does not fail the build: it becomes one
     row with a null doc, to be reported. The files come from the run-directory listing (listed_files); the readable
     ones are found at run time and read by name, one read per parquet schema (parquet_schema_groups).

@@ -9,7 +9,8 @@ or in a clear failure (exit 2) — never a traceback, and never a plan that trai
   evidence;
 - a target none of whose files was touched is decided as in the sample (when the rankings CSV was not touched).
 
-And one importance snapshot of 100,000 features, which must be read like any other."""
+And one importance snapshot of 100,000 features, which must be read like any other; and metrics.parquet mirrors
+with a column named like the reader's path column, a text auc, or 50 and more schemas."""
 
 from __future__ import annotations
 
@@ -254,19 +255,26 @@ def test_a_metrics_parquet_with_a_text_auc_is_judged_alone(tmp_path: Path, sampl
     )
     assert [f for f, _ in problems] == [str(mirror)]
     assert "key auc is VARCHAR" in problems[0][1]
+    assert built.rejected_files() == {str(mirror)}
     read = built.rows("select count(*) from stg_foxml__cohort_metrics_parquet where score_json_type = 'DOUBLE'")
     assert read == [(len(list((run / "targets").rglob("metrics.parquet"))) - 1,)]
+    target = mirror.relative_to(run / "targets").parts[0]
+    _, decisions = _sample_facts(sample_built)
+    got = built.rows("select target, symbol, route, rule from routing_decisions order by all")
+    assert [d for d in got if d[0] != target] == [d for d in decisions if d[0] != target]
 
 
-def test_mirrors_of_many_schemas_share_one_read_past_fifty(
-    tmp_path: Path, sample_built: Built, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("schemas", "reads"), [(50, (50, 0)), (62, (50, 1))])
+def test_mirrors_are_read_one_schema_at_a_time_and_past_fifty_together(
+    tmp_path: Path, sample_built: Built, monkeypatch: pytest.MonkeyPatch, schemas: int, reads: tuple[int, int]
 ) -> None:
-    """Mirrors are read one schema per read; past 50 schemas the rest share one union_by_name read, and every
-    mirror is still read once, without a reject or a changed decision."""
+    """Mirrors are read one schema per read (50 schemas: 50 plain reads); past 50 schemas the rest share one
+    union_by_name read. Either way every mirror is read once, without a reject or a changed decision."""
     monkeypatch.setenv("TRAINPLAN_STATE_DIR", str(tmp_path / "state"))
     run = copy_sample(tmp_path / "run")
     mirrors = sorted((run / "targets").rglob("metrics.parquet"))
-    for i, mirror in enumerate(mirrors[:60]):
+    sample_schemas = {tuple((f.name, str(f.type)) for f in pq.read_schema(m)) for m in mirrors}
+    for i, mirror in enumerate(mirrors[: schemas - len(sample_schemas)]):
         table = pq.read_table(mirror)
         pq.write_table(table.append_column(f"extra_{i}", pa.array([i] * table.num_rows)), mirror)
     built = refresh_cli(run, tmp_path / "work")
@@ -278,4 +286,4 @@ def test_mirrors_of_many_schemas_share_one_read_past_fifty(
     assert built.rows("select target, symbol, route, rule from routing_decisions order by all") == decisions
     (compiled,) = (tmp_path / "state").rglob("compiled/**/stg_foxml__cohort_metrics_parquet.sql")
     sql = "\n".join(line for line in compiled.read_text().splitlines() if not line.lstrip().startswith("--"))
-    assert (sql.count("read_parquet("), sql.count("union_by_name = true")) == (50, 1)
+    assert (sql.count("read_parquet("), sql.count("union_by_name = true")) == reads
