@@ -18,7 +18,8 @@ is checked against the shipped JSON Schema before anything is published, and bot
 Each job's JSON is built once and fetched into Arrow in plan order (collected in parallel, a few chunks), and the
 master plan and every derived view are cut from those bytes; a worker thread writes them while the main thread has
 DuckDB build the routing plan, the YAML and the Markdown (DuckDB and file writes release the GIL, so the two overlap
-on two cores). The candidates snapshot is written first, before the jobs' text is fetched: its sort is the
+on two cores); a third thread reads back the file the lanes sidecar names, for its SHA-256, while the YAML and
+Markdown are written. The candidates snapshot is written first, before the jobs' text is fetched: its sort is the
 export's largest DuckDB allocation, and so it never sits beside the jobs in memory. The policy's `dump_plan_as`
 and `training_plan_files` choose which files besides the master plan and its mirror are written.
 
@@ -44,6 +45,7 @@ from trainplan.export import sql as plan_sql
 from trainplan.export.header import PlanInvalid
 from trainplan.export.store import staged_plan
 from trainplan.plan.files import GLOBALS, MASTER, ROUTING_PLAN, ROUTING_PLAN_DIR, TRAINING_PLAN, TRAINING_PLAN_DIR
+from trainplan.plan.previous import file_sha256
 from trainplan.warehouse.database import scalar
 
 __all__ = ["PLAN_FOLDERS", "ExportResult", "PlanInvalid", "export_plan"]
@@ -82,6 +84,7 @@ def export_plan(
     with (
         staged_plan(plan_root / GLOBALS, PLAN_FOLDERS, publish_on_exit=publish) as staging,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-views") as worker,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-hash") as hasher,
     ):
         training = staging / TRAINING_PLAN
         try:
@@ -105,11 +108,11 @@ def export_plan(
             documents.patch_plan_id(master, master_before, plan_id)
             if routing_json is not None:
                 documents.patch_plan_id(routing_json[0], routing_json[1], plan_id)
-            lanes.write_lanes_sidecar(
-                con, staging, routing_json[0] if routing_json is not None else master, hysteresis=header.hysteresis
-            )
+            lanes_source = routing_json[0] if routing_json is not None else master
+            lanes_sha256 = hasher.submit(file_sha256, lanes_source)  # read back while the YAML and Markdown are written
             routing_files.write_routing_rest(con, staging / ROUTING_PLAN, header)
             training_files.write_training_rest(con, training, header, jobs)
+            lanes.write_lanes_sidecar(con, staging, lanes_source, lanes_sha256.result(), hysteresis=header.hysteresis)
             if views_done is not None:
                 views_done.result()
         except BaseException:

@@ -14,7 +14,7 @@ import duckdb
 
 from trainplan.export import sql as plan_sql
 from trainplan.plan.files import LANES_SIDECAR
-from trainplan.plan.previous import cs_lane_route, file_sha256, sidecar_metadata
+from trainplan.plan.previous import cs_lane_route, sidecar_metadata
 
 # What trainplan.plan.previous parses from each file, in the file's order: for routing_plan.json the CS entry of
 # every target (its route mapped by previous.cs_lane_route; a target without a CS decision gets the placeholder
@@ -63,9 +63,11 @@ order by job_order
 """
 
 
-def write_lanes_sidecar(con: duckdb.DuckDBPyConnection, staging: Path, source: Path, *, hysteresis: bool) -> Path:
+def write_lanes_sidecar(
+    con: duckdb.DuckDBPyConnection, staging: Path, source: Path, source_sha256: str, *, hysteresis: bool
+) -> Path:
     """`staging/lanes.parquet` for the plan file `source` (routing_plan.json: basis "pairs"; else the master plan:
-    "jobs"), written after `source` is final (its plan_id patched in)."""
+    "jobs") and `source_sha256`, the SHA-256 of its final bytes (plan_id patched in; `file_sha256`)."""
     if source.name == "routing_plan.json":
         basis = "pairs"
         runs = ("cs_runs_in_state", "local_runs_in_state") if hysteresis else ("null", "null")
@@ -79,7 +81,7 @@ def write_lanes_sidecar(con: duckdb.DuckDBPyConnection, staging: Path, source: P
         )
     else:
         basis, query = "jobs", _JOBS
-    meta = sidecar_metadata(basis, f"{source.parent.name}/{source.name}", file_sha256(source))
+    meta = sidecar_metadata(basis, f"{source.parent.name}/{source.name}", source_sha256)
     kv = ", ".join(f"{key}: '{value}'" for key, value in meta.items())
     out = staging / LANES_SIDECAR
     target = str(out).replace("'", "''")
