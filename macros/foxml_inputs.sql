@@ -227,9 +227,7 @@
         {%- do groups.append({'files': row[0], 'mixed': false}) -%}
     {%- endfor -%}
     {%- if rows | length > max_reads -%}
-        {%- set rest = [] -%}
-        {%- for row in rows[max_reads - 1:] -%}{%- do rest.append(row[0]) -%}{%- endfor -%}
-        {%- do groups.append({'files': rest | join(', '), 'mixed': true}) -%}
+        {%- do groups.append({'files': rows[max_reads - 1:] | map(attribute=0) | join(', '), 'mixed': true}) -%}
     {%- endif -%}
     {%- set taken = rows | map(attribute=1) | reject('none') | list -%}
     {%- set path_column = 'trainplan_source_file' ~ ('_' * (taken | max | int - 20) if taken else '') -%}
