@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Debian's Chromium: the browser the report's test opens its page in (installed by `make test` when missing).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-PY_DIRS := driver tests examples $(wildcard bench)
+PY_DIRS := driver models tests examples $(wildcard bench)
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_VERSION_CHECK := false

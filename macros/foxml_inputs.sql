@@ -197,43 +197,6 @@
     end
 {%- endmacro %}
 
-{#-
-    parquet_schema_groups(files, max_reads=50): how to read the parquet files `files` (the items of a SQL list of
-    globs), from their footers (parquet_schema): {groups, path_column}. `groups` holds the files by schema, largest
-    first, each {files: its items as globs, mixed: false}; a schema is the columns in order, each by name and DuckDB
-    type (a nested column's parts by name, repetition, children and annotation), so the same columns from two
-    writers are one schema. Each group is read on its own, so a file's values keep its own types: one
-    read_parquet(union_by_name) over all of them casts a column to one type for every file (one file's auc as text
-    made every file's auc text, and every file a reject), and it held 1 GB at 20,000 files against 0.4 GB read by
-    schema (README "Performance"). Past `max_reads` schemas the rest share one union_by_name read (mixed: true),
-    since a union of thousands of reads plans slowly; among those files a column is again one type, so a file
-    whose column has another type than the rest of that read can have a good file reported with it (README
-    "What is read, and what is rejected"). `path_column` names the column read_parquet adds for each file's path:
-    trainplan_source_file, with as many '_' appended as it takes for no file to have a column of that name (DuckDB
-    names are case-insensitive).
--#}
-{% macro parquet_schema_groups(files, max_reads=50) %}
-    {%- set rows = run_query(
-        "with schemas as (select file_name, string_agg(to_json([name, coalesce(duckdb_type, concat_ws(' ',"
-        ~ " repetition_type, num_children, coalesce(converted_type, logical_type)))])::varchar, chr(10)"
-        ~ " order by column_id) filter (where column_id > 0) as signature,"
-        ~ " max(length(name)) filter (where starts_with(lower(name), 'trainplan_source_file')) as taken"
-        ~ " from parquet_schema([" ~ files ~ "]) group by file_name)"
-        ~ " select string_agg(" ~ glob_literal_sql('file_name') ~ ", ', ' order by file_name), max(taken) from schemas"
-        ~ " group by signature order by count(*) desc, min(file_name)"
-    ).rows | list -%}
-    {%- set groups = [] -%}
-    {%- for row in (rows if rows | length <= max_reads else rows[:max_reads - 1]) -%}
-        {%- do groups.append({'files': row[0], 'mixed': false}) -%}
-    {%- endfor -%}
-    {%- if rows | length > max_reads -%}
-        {%- do groups.append({'files': rows[max_reads - 1:] | map(attribute=0) | join(', '), 'mixed': true}) -%}
-    {%- endif -%}
-    {%- set taken = rows | map(attribute=1) | reject('none') | list -%}
-    {%- set path_column = 'trainplan_source_file' ~ ('_' * (taken | max | int - 20) if taken else '') -%}
-    {{- return({'groups': groups, 'path_column': path_column}) -}}
-{% endmacro %}
-
 {#- files_exist(pattern): true when the glob matches at least one file at run time (false while parsing). -#}
 {% macro files_exist(pattern) %}
     {% if not execute or not pattern %}
@@ -274,7 +237,8 @@
 {#-
     cohort_metrics_select(relation, file_format): the select shared by the metrics.json and metrics.parquet staging
     models, over a relation with `source_file` and `doc` (json) — for 'json', json_documents' relation, whose
-    is_valid_utf8 and strict_json_problem pass through (a parquet file is neither: true and null). Path parts come from the file path: target
+    is_valid_utf8 and strict_json_problem pass through (a parquet file is neither: true and null); for 'parquet',
+    base_foxml__cohort_metrics_parquet_rows, whose read_error passes through. Path parts come from the file path: target
     folder, optional stage= segment (the newer FoxML layout), view, symbol=, optional universe=, cohort=.
 -#}
 {% macro cohort_metrics_select(relation, file_format) %}
@@ -292,6 +256,7 @@
         doc is not null as is_valid_json,
         coalesce(json_type(doc) = 'OBJECT', false) as is_object,
         strict_json_problem,
+        read_error,
         doc ->> '$.target' as target,
         json_type(doc, '$.target') as target_json_type,
         upper(trim(doc ->> '$.stage')) as stage,
@@ -327,60 +292,15 @@
             {% if file_format == 'json' -%}
                 is_valid_utf8,
                 strict_json_problem,
+                null::varchar as read_error,
             {%- else -%}
                 true as is_valid_utf8,
                 null::varchar as strict_json_problem,
+                read_error,
             {%- endif %}
             doc
         from {{ relation }}
     ) as parsed
-{% endmacro %}
-
-{#-
-    readable_parquet_rows_as_json(pattern): the rows of a glob of parquet files as (source_file, source_row, doc
-    json), each row one JSON document (a column a file lacks is no key, which reads as null); a file that is not a
-    parquet file (no PAR1 magic at both ends: truncated, empty or garbage) does not fail the build: it becomes one
-    row with a null doc, to be reported. The files come from the run-directory listing (listed_files); the readable
-    ones are found at run time and read by name, one read per parquet schema (parquet_schema_groups).
--#}
-{% macro readable_parquet_rows_as_json(pattern) %}
-    {% set magic_ok = "size >= 12 and content[1:4] = 'PAR1'::blob and content[size - 3:size] = 'PAR1'::blob" %}
-    {% set listed = listed_files(pattern) %}
-    {% set found = ['', ''] %}
-    {% if listed %}
-        {#- one read of the listed files: the readable ones as globs for read_parquet, the others as rows of plain
-            literals (the check is a materialized CTE: an ordered aggregate over read_blob directly would carry every
-            file's bytes into its sort, M: 4 s against 1 s) -#}
-        {% set found = run_query(
-            "with checked as materialized (select filename, " ~ magic_ok ~ " as is_parquet from read_blob([" ~ listed ~ "]))"
-            ~ " select coalesce(string_agg(case when is_parquet then " ~ glob_literal_sql('filename') ~ " end, ', ' order by filename), ''),"
-            ~ " coalesce(string_agg(case when not is_parquet then '(' || " ~ sql_literal_sql('filename') ~ " || ')' end, ', ' order by filename), '')"
-            ~ " from checked"
-        ).rows[0] %}
-    {% endif %}
-    {% if found[0] %}
-        {% set reads = parquet_schema_groups(found[0]) %}
-        {% for group in reads.groups %}
-            {{ 'union all' if not loop.first }}
-            select
-                src.{{ reads.path_column }} as source_file,
-                row_number() over (partition by src.{{ reads.path_column }}) as source_row,
-                to_json(src) as doc
-            from read_parquet(
-                [{{ group.files }}], filename = '{{ reads.path_column }}'{{ ', union_by_name = true' if group.mixed }}
-            ) as src
-        {% endfor %}
-    {% else %}
-        {{ no_rows_as_json() }}
-    {% endif %}
-    {% if found[1] %}
-        union all
-        select
-            unreadable.source_file,
-            null::bigint as source_row,
-            null::json as doc
-        from (values {{ found[1] }}) as unreadable (source_file)
-    {% endif %}
 {% endmacro %}
 
 {#-

@@ -264,26 +264,74 @@ def test_a_metrics_parquet_with_a_text_auc_is_judged_alone(tmp_path: Path, sampl
     assert [d for d in got if d[0] != target] == [d for d in decisions if d[0] != target]
 
 
-@pytest.mark.parametrize(("schemas", "reads"), [(50, (50, 0)), (62, (50, 1))])
-def test_mirrors_are_read_one_schema_at_a_time_and_past_fifty_together(
-    tmp_path: Path, sample_built: Built, monkeypatch: pytest.MonkeyPatch, schemas: int, reads: tuple[int, int]
-) -> None:
-    """Mirrors are read one schema per read (50 schemas: 50 plain reads); past 50 schemas the rest share one
-    union_by_name read. Either way every mirror is read once, without a reject or a changed decision."""
-    monkeypatch.setenv("TRAINPLAN_STATE_DIR", str(tmp_path / "state"))
+def test_mirrors_of_many_schemas_each_keep_their_own_types(tmp_path: Path, sample_built: Built) -> None:
+    """Every parquet schema among the mirrors is read on its own, however many there are: with 62 schemas, a text
+    auc in the last one is that file's reject alone (a shared union_by_name read past 50 schemas made every file
+    in it a text auc, and a reject)."""
     run = copy_sample(tmp_path / "run")
     mirrors = sorted((run / "targets").rglob("metrics.parquet"))
     sample_schemas = {tuple((f.name, str(f.type)) for f in pq.read_schema(m)) for m in mirrors}
-    for i, mirror in enumerate(mirrors[: schemas - len(sample_schemas)]):
+    extra = 62 - len(sample_schemas)
+    for i, mirror in enumerate(mirrors[:extra]):
         table = pq.read_table(mirror)
         pq.write_table(table.append_column(f"extra_{i}", pa.array([i] * table.num_rows)), mirror)
+    text_auc = mirrors[extra - 1]
+    table = pq.read_table(text_auc)
+    auc = table.column_names.index("auc")
+    pq.write_table(table.set_column(auc, "auc", pa.array([str(v) for v in table.column("auc").to_pylist()])), text_auc)
     built = refresh_cli(run, tmp_path / "work")
     assert built.returncode == 0, built.stderr
-    assert built.rejected_files() == set()
+    assert built.rejected_files() == {str(text_auc)}
     read = built.rows("select count(distinct source_file), count(*) from stg_foxml__cohort_metrics_parquet")
     assert read == [(len(mirrors), len(mirrors))]
+    schemas = built.rows(
+        "select count(distinct sig) from (select file_name, string_agg(name || type, ',' order by name) as sig "
+        "from parquet_schema(?) group by file_name)",
+        [str(m) for m in mirrors],
+    )
+    assert schemas == [(62,)]
+    target = text_auc.relative_to(run / "targets").parts[0]
     _, decisions = _sample_facts(sample_built)
-    assert built.rows("select target, symbol, route, rule from routing_decisions order by all") == decisions
-    (compiled,) = (tmp_path / "state").rglob("compiled/**/stg_foxml__cohort_metrics_parquet.sql")
-    sql = "\n".join(line for line in compiled.read_text().splitlines() if not line.lstrip().startswith("--"))
-    assert (sql.count("read_parquet("), sql.count("union_by_name = true")) == reads
+    got = built.rows("select target, symbol, route, rule from routing_decisions order by all")
+    assert [d for d in got if d[0] != target] == [d for d in decisions if d[0] != target]
+
+
+def _overwrite(path: Path, start: int, end: int, byte: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[start:end] = bytes([byte]) * (end - start if end > 0 else len(data) + end - start)
+    path.write_bytes(bytes(data))
+
+
+def test_corrupt_mirrors_with_parquet_magic_are_rejects_that_hold_their_scopes(
+    tmp_path: Path, sample_built: Built
+) -> None:
+    """A metrics.parquet with 'PAR1' at both ends can still fail to read: a corrupt page (DuckDB's error names no
+    file) or a broken footer. Each is one reject with DuckDB's error, its scope is held, and every other mirror is
+    still read (both failed the whole build before)."""
+    run = copy_sample(tmp_path / "run")
+    mirrors = sorted((run / "targets").rglob("metrics.parquet"))
+    corrupt_page, broken_footer = mirrors[0], mirrors[-1]
+    _overwrite(corrupt_page, 8, 60, 0xAB)
+    _overwrite(broken_footer, -40, -8, 0x77)
+    built = refresh_cli(run, tmp_path / "work")
+    assert built.returncode == 0, built.stderr
+    assert built.rejected_files() == {str(corrupt_page), str(broken_footer)}
+    problems = dict(
+        built.rows(
+            "select source_file, problem from int_inputs__cohort_metric_problems where artifact = 'metrics.parquet'"
+        )
+    )
+    assert set(problems) == {str(corrupt_page), str(broken_footer)}
+    for problem in problems.values():
+        assert problem.startswith("not a readable parquet file (")
+        assert "empty, truncated or not parquet" not in problem  # DuckDB's own error, not the magic check's
+    read = built.rows("select count(*) from stg_foxml__cohort_metrics_parquet where is_valid_json")
+    assert read == [(len(mirrors) - 2,)]
+    for mirror in (corrupt_page, broken_footer):
+        scope = scope_of(str(mirror.relative_to(run)))
+        assert scope is not None
+        status, reason = built.leakage(*scope)
+        assert status == "UNKNOWN"
+        assert reason.startswith("held: leakage evidence unreadable in ")
+        assert str(mirror.relative_to(run)) in reason
+        assert job_id(*scope) not in built.job_ids()

@@ -6,7 +6,8 @@
 ) + [
     {'when': "is_valid_utf8 and not is_valid_json",
      'target': 'target_dir',
-     'problem': "case file_format when 'parquet' then 'not a readable parquet file (empty, truncated or not parquet)'"
+     'problem': "case file_format when 'parquet' then 'not a readable parquet file ('"
+         ~ " || coalesce(read_error, 'empty, truncated or not parquet') || ')'"
          ~ " else 'malformed JSON: the file does not parse' end",
      'expected': "'a JSON object (or one-row parquet) with target, stage, auc and n_effective (docs/input-files.md, Cohort metrics)'"},
     {'when': "is_valid_json and not is_object",

@@ -1,13 +1,37 @@
 -- One row per cohort metrics.parquet (the one-row mirror of metrics.json): the same columns as
--- stg_foxml__cohort_metrics. Each row is turned into a JSON document, so a column one file lacks reads as null;
--- a file that is not a readable parquet file is one row with a null document (reported, not a failed build).
--- The files are read one parquet schema at a time (macro parquet_schema_groups), so each keeps its own types.
--- depends_on: {{ source('foxml', 'cohort_metrics_parquet') }}
+-- stg_foxml__cohort_metrics. Each row is a JSON document, so a column one file lacks reads as null. A file that is
+-- not parquet (base_foxml__cohort_metrics_parquet_files) or fails to read (base_foxml__cohort_metrics_parquet_rows,
+-- with DuckDB's error) is one row with a null document: reported as a reject, not a failed build.
 with
+
+files as (
+
+    select * from {{ ref('base_foxml__cohort_metrics_parquet_files') }}
+
+),
+
+parquet_rows as (
+
+    select * from {{ ref('base_foxml__cohort_metrics_parquet_rows') }}
+
+),
 
 source as (
 
-    {{ readable_parquet_rows_as_json(foxml_run_dir() ~ '/targets/*/reproducibility/**/cohort=*/metrics.parquet') }}
+    select
+        source_file,
+        source_row,
+        doc::json as doc,
+        read_error
+    from parquet_rows
+    union all
+    select
+        source_file,
+        null::bigint as source_row,
+        null::json as doc,
+        null::varchar as read_error
+    from files
+    where not has_parquet_magic
 
 ),
 

@@ -1,0 +1,126 @@
+"""Every row of the cohort metrics.parquet files that look like parquet, as one JSON document per row.
+
+Reads base_foxml__cohort_metrics_parquet_files (the listed files and their magic check); writes (source_file,
+source_row, doc, read_error), one row per parquet row, and one row with a null doc and DuckDB's error for each file
+that fails to read.
+
+A Python model because a file can have 'PAR1' at both ends and still fail to read (a broken footer, a corrupt
+page): DuckDB then fails the whole read with an error that may not name the file. Here each read that fails is split
+in halves until the failing files stand alone, so one bad file is one reject (stg_foxml__cohort_metrics_parquet,
+int_inputs__cohort_metric_problems) and the other files are still read. The files are grouped by the schema in
+their footers (columns by name and DuckDB type, a nested column's parts by name, repetition, children and
+annotation) and each group is read on its own, so a file's values keep its own types: one read over files of
+different schemas casts a column to one type for all of them (one file's text auc made every file's auc text).
+"""
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import duckdb
+import pyarrow as pa
+
+T = TypeVar("T")
+
+# The column read_parquet adds for each row's file. Its name gets '_' appended until no file has a column of that
+# name (DuckDB's names ignore case), so a file's own columns stay its own.
+PATH_COLUMN = "trainplan_source_file"
+
+# Per file: the schema signature and the longest column name that starts like PATH_COLUMN.
+FOOTERS_SQL = """
+select
+    file_name,
+    string_agg(
+        to_json([name, coalesce(duckdb_type, concat_ws(' ', repetition_type, num_children,
+            coalesce(converted_type, logical_type)))])::varchar,
+        chr(10) order by column_id
+    ) filter (where column_id > 0) as signature,
+    max(length(name)) filter (where starts_with(lower(name), 'trainplan_source_file')) as taken
+from parquet_schema(?)
+group by file_name
+"""
+
+ROWS_SQL = """
+select
+    src.{path} as source_file,
+    row_number() over (partition by src.{path}) as source_row,
+    to_json(src)::varchar as doc
+from read_parquet(?, filename = '{path}') as src
+"""
+
+# Errors that say something about the query, the database or the machine, never about one file: raised, not split.
+NOT_A_FILE_ERROR = (
+    duckdb.OutOfMemoryException,
+    duckdb.InterruptException,
+    duckdb.FatalException,
+    duckdb.TransactionException,
+    duckdb.ParserException,
+    duckdb.BinderException,
+    duckdb.CatalogException,
+)
+
+SCHEMA = pa.schema(
+    [("source_file", pa.string()), ("source_row", pa.int64()), ("doc", pa.string()), ("read_error", pa.string())]
+)
+
+
+def glob_literal(path: str) -> str:
+    """The path as a glob that matches only itself (read_parquet and parquet_schema take globs)."""
+    return path.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+
+
+def read_each(read: Callable[[list[str]], T], paths: list[str]) -> tuple[list[T], dict[str, str]]:
+    """read(paths) on all `paths`, split in halves where it fails: (the results, {failing path: error}). A file
+    that fails costs about log2(len(paths)) reads more; none fails: one read."""
+    try:
+        return [read(paths)], {}
+    except NOT_A_FILE_ERROR:
+        raise
+    except duckdb.Error as error:  # a bad file's error can be any kind (a corrupt page's is a bare duckdb.Error)
+        if len(paths) == 1:
+            return [], {paths[0]: (str(error).strip().splitlines() or [type(error).__name__])[0]}
+        half = len(paths) // 2
+        first, first_errors = read_each(read, paths[:half])
+        rest, rest_errors = read_each(read, paths[half:])
+        return first + rest, {**first_errors, **rest_errors}
+
+
+def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> pa.Table:
+    dbt.config(materialized="table")
+    files = dbt.ref("base_foxml__cohort_metrics_parquet_files")
+    paths = sorted(row[0] for row in files.filter("has_parquet_magic").project("source_file").fetchall())
+    cursor = session.cursor()  # its own transaction: a failed read leaves the model's untouched
+
+    def footers(batch: list[str]) -> list[tuple[str, str | None, int | None]]:
+        return cursor.execute(FOOTERS_SQL, [[glob_literal(p) for p in batch]]).fetchall()
+
+    found, errors = read_each(footers, paths) if paths else ([], {})
+    by_schema: dict[str | None, list[str]] = {}
+    taken = 0
+    for rows in found:
+        for file_name, signature, longest in rows:
+            by_schema.setdefault(signature, []).append(file_name)
+            taken = max(taken, longest or 0)
+    path_column = PATH_COLUMN + "_" * max(0, taken - len(PATH_COLUMN) + 1) if taken else PATH_COLUMN
+    sql = ROWS_SQL.format(path=path_column)
+
+    def rows_of(batch: list[str]) -> pa.Table:
+        return cursor.execute(sql, [[glob_literal(p) for p in batch]]).to_arrow_table()
+
+    tables: list[pa.Table] = []
+    for group in sorted(by_schema.values(), key=lambda group: (-len(group), min(group))):
+        read, failed = read_each(rows_of, sorted(group))
+        tables += read
+        errors.update(failed)
+    unreadable = pa.table(
+        {
+            "source_file": sorted(errors),
+            "source_row": pa.nulls(len(errors), pa.int64()),
+            "doc": pa.nulls(len(errors), pa.string()),
+            "read_error": [errors[path] for path in sorted(errors)],
+        },
+        schema=SCHEMA,
+    )
+    readable = [
+        table.append_column("read_error", pa.nulls(table.num_rows, pa.string())).cast(SCHEMA) for table in tables
+    ]
+    return pa.concat_tables([*readable, unreadable])

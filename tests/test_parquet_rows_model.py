@@ -1,0 +1,75 @@
+"""The Python model that reads the cohort metrics.parquet files (models/staging/foxml/base/
+base_foxml__cohort_metrics_parquet_rows.py): how a failing read is split until each bad file stands alone, and which
+errors are never blamed on a file. The model's whole read is covered by tests/reliability/test_hostile_raw_files.py."""
+
+from __future__ import annotations
+
+import importlib.util
+from types import ModuleType
+
+import duckdb
+import pytest
+
+from tests.conftest import REPO
+
+MODEL = REPO / "models/staging/foxml/base/base_foxml__cohort_metrics_parquet_rows.py"
+
+
+@pytest.fixture(scope="module")
+def rows_model() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("parquet_rows_model", MODEL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_failing_read_is_split_until_each_bad_file_is_alone(rows_model: ModuleType) -> None:
+    bad = {"f03", "f11", "f12"}
+    calls: list[list[str]] = []
+
+    def read(paths: list[str]) -> list[str]:
+        calls.append(paths)
+        if bad & set(paths):
+            raise duckdb.Error(f"Variable-length int over 10 bytes.\nmore about {sorted(bad & set(paths))}")
+        return paths
+
+    paths = [f"f{i:02d}" for i in range(16)]
+    read_batches, errors = rows_model.read_each(read, paths)
+    assert sorted(p for batch in read_batches for p in batch) == sorted(set(paths) - bad)
+    assert errors == {p: "Variable-length int over 10 bytes." for p in sorted(bad)}  # the first line only
+    assert calls[0] == paths  # one read when nothing fails; split only where a read fails
+    assert len(calls) < 2 * len(paths)
+
+
+def test_a_read_that_succeeds_is_one_call(rows_model: ModuleType) -> None:
+    calls: list[list[str]] = []
+    batches, errors = rows_model.read_each(lambda paths: calls.append(paths) or len(paths), ["a", "b", "c"])
+    assert (batches, errors, calls) == ([3], {}, [["a", "b", "c"]])
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        duckdb.OutOfMemoryException("Out of Memory Error: could not allocate"),
+        duckdb.BinderException('Binder Error: Referenced column "x" not found'),
+        duckdb.ParserException("Parser Error: syntax error"),
+        duckdb.InterruptException("INTERRUPT Error: Interrupted!"),
+    ],
+)
+def test_errors_about_the_query_or_the_machine_are_raised_not_blamed_on_files(
+    rows_model: ModuleType, error: duckdb.Error
+) -> None:
+    def read(paths: list[str]) -> None:
+        raise error
+
+    with pytest.raises(type(error)):
+        rows_model.read_each(read, ["a", "b"])
+
+
+@pytest.mark.parametrize(
+    ("path", "glob"),
+    [("/run/a/metrics.parquet", "/run/a/metrics.parquet"), ("/run/[x]*?/m.parquet", "/run/[[]x][*][?]/m.parquet")],
+)
+def test_paths_are_read_as_globs_that_match_only_themselves(rows_model: ModuleType, path: str, glob: str) -> None:
+    assert rows_model.glob_literal(path) == glob
