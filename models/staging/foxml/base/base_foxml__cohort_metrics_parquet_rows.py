@@ -11,19 +11,23 @@ int_inputs__cohort_metric_problems) and the other files are still read. The file
 their footers (columns by name and DuckDB type, a nested column's parts by name, repetition, children and
 annotation) and each group is read on its own, so a file's values keep its own types: one read over files of
 different schemas casts a column to one type for all of them (one file's text auc made every file's auc text).
+The rows go straight from read_parquet into a temp table of the model's connection, one transaction per read (a
+failed read leaves no rows), and the model returns that table: nothing is held in Python.
 """
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import duckdb
-import pyarrow as pa
 
 T = TypeVar("T")
 
 # The column read_parquet adds for each row's file. Its name gets '_' appended until no file has a column of that
 # name (DuckDB's names ignore case), so a file's own columns stay its own.
 PATH_COLUMN = "trainplan_source_file"
+
+# Where the rows are gathered (a temp table of the model's connection; dbt then copies it into the model's table).
+ROWS_TABLE = "base_foxml__cohort_metrics_parquet_rows__read"
 
 # Per file: the schema signature and the longest column name that starts like PATH_COLUMN.
 FOOTERS_SQL = """
@@ -39,11 +43,13 @@ from parquet_schema(?)
 group by file_name
 """
 
-ROWS_SQL = """
+INSERT_ROWS_SQL = """
+insert into {table}
 select
     src.{path} as source_file,
     row_number() over (partition by src.{path}) as source_row,
-    to_json(src)::varchar as doc
+    to_json(src)::varchar as doc,
+    null::varchar as read_error
 from read_parquet(?, filename = '{path}') as src
 """
 
@@ -58,13 +64,10 @@ NOT_A_FILE_ERROR = (
     duckdb.CatalogException,
 )
 
-SCHEMA = pa.schema(
-    [("source_file", pa.string()), ("source_row", pa.int64()), ("doc", pa.string()), ("read_error", pa.string())]
-)
-
 
 def glob_literal(path: str) -> str:
-    """The path as a glob that matches only itself (read_parquet and parquet_schema take globs)."""
+    """The path as a glob that matches only itself (read_parquet and parquet_schema take globs); the rule of the
+    macro glob_literal_sql (macros/foxml_inputs.sql)."""
     return path.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
 
 
@@ -84,14 +87,17 @@ def read_each(read: Callable[[list[str]], T], paths: list[str]) -> tuple[list[T]
         return first + rest, {**first_errors, **rest_errors}
 
 
-def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> pa.Table:
+def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
     dbt.config(materialized="table")
     files = dbt.ref("base_foxml__cohort_metrics_parquet_files")
     paths = sorted(row[0] for row in files.filter("has_parquet_magic").project("source_file").fetchall())
-    cursor = session.cursor()  # its own transaction: a failed read leaves the model's untouched
+    session.execute(
+        f"create or replace temp table {ROWS_TABLE} "
+        "(source_file varchar, source_row bigint, doc varchar, read_error varchar)"
+    )
 
     def footers(batch: list[str]) -> list[tuple[str, str | None, int | None]]:
-        return cursor.execute(FOOTERS_SQL, [[glob_literal(p) for p in batch]]).fetchall()
+        return session.execute(FOOTERS_SQL, [[glob_literal(p) for p in batch]]).fetchall()
 
     found, errors = read_each(footers, paths) if paths else ([], {})
     by_schema: dict[str | None, list[str]] = {}
@@ -101,26 +107,21 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> pa.Table:
             by_schema.setdefault(signature, []).append(file_name)
             taken = max(taken, longest or 0)
     path_column = PATH_COLUMN + "_" * max(0, taken - len(PATH_COLUMN) + 1) if taken else PATH_COLUMN
-    sql = ROWS_SQL.format(path=path_column)
+    insert_rows = INSERT_ROWS_SQL.format(table=ROWS_TABLE, path=path_column)
 
-    def rows_of(batch: list[str]) -> pa.Table:
-        return cursor.execute(sql, [[glob_literal(p) for p in batch]]).to_arrow_table()
+    def read_into_table(batch: list[str]) -> None:
+        session.execute("begin transaction")  # fails (TransactionException, raised) if dbt ever left one open
+        try:
+            session.execute(insert_rows, [[glob_literal(p) for p in batch]])
+        except BaseException:
+            session.execute("rollback")
+            raise
+        session.execute("commit")
 
-    tables: list[pa.Table] = []
     for group in sorted(by_schema.values(), key=lambda group: (-len(group), min(group))):
-        read, failed = read_each(rows_of, sorted(group))
-        tables += read
-        errors.update(failed)
-    unreadable = pa.table(
-        {
-            "source_file": sorted(errors),
-            "source_row": pa.nulls(len(errors), pa.int64()),
-            "doc": pa.nulls(len(errors), pa.string()),
-            "read_error": [errors[path] for path in sorted(errors)],
-        },
-        schema=SCHEMA,
-    )
-    readable = [
-        table.append_column("read_error", pa.nulls(table.num_rows, pa.string())).cast(SCHEMA) for table in tables
-    ]
-    return pa.concat_tables([*readable, unreadable])
+        errors.update(read_each(read_into_table, sorted(group))[1])
+    if errors:
+        session.executemany(
+            f"insert into {ROWS_TABLE} values (?, null, null, ?)", [[path, errors[path]] for path in sorted(errors)]
+        )
+    return session.table(ROWS_TABLE)
