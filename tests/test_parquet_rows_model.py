@@ -73,3 +73,10 @@ def test_errors_about_the_query_or_the_machine_are_raised_not_blamed_on_files(
 )
 def test_paths_are_read_as_globs_that_match_only_themselves(rows_model: ModuleType, path: str, glob: str) -> None:
     assert rows_model.glob_literal(path) == glob
+
+
+def test_the_file_list_is_a_sql_list_of_quoted_globs(rows_model: ModuleType) -> None:
+    listed = rows_model.files_sql(["/run/it's/[x]/m.parquet", "/run/b.parquet"])
+    assert listed == "['/run/it''s/[[]x]/m.parquet', '/run/b.parquet']"
+    with duckdb.connect() as con:
+        assert con.execute(f"select {listed}").fetchone() == (["/run/it's/[[]x]/m.parquet", "/run/b.parquet"],)

@@ -39,7 +39,7 @@ select
         chr(10) order by column_id
     ) filter (where column_id > 0) as signature,
     max(length(name)) filter (where starts_with(lower(name), 'trainplan_source_file')) as taken
-from parquet_schema(?)
+from parquet_schema({files})
 group by file_name
 """
 
@@ -50,7 +50,7 @@ select
     row_number() over (partition by src.{path}) as source_row,
     to_json(src)::varchar as doc,
     null::varchar as read_error
-from read_parquet(?, filename = '{path}') as src
+from read_parquet({files}, filename = '{path}') as src
 """
 
 # Errors that say something about the query, the database or the machine, never about one file: raised, not split.
@@ -69,6 +69,12 @@ def glob_literal(path: str) -> str:
     """The path as a glob that matches only itself (read_parquet and parquet_schema take globs); the rule of the
     macro glob_literal_sql (macros/foxml_inputs.sql)."""
     return path.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+
+
+def files_sql(paths: list[str]) -> str:
+    """The paths as a SQL list of globs that match only themselves. A literal, not a prepared parameter: DuckDB
+    reads the same 20,000 files in half the time from a literal list (M: footers 1.9 s against 3.4 s)."""
+    return "[" + ", ".join("'" + glob_literal(path).replace("'", "''") + "'" for path in paths) + "]"
 
 
 def read_each(read: Callable[[list[str]], T], paths: list[str]) -> tuple[list[T], dict[str, str]]:
@@ -97,7 +103,7 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
     )
 
     def footers(batch: list[str]) -> list[tuple[str, str | None, int | None]]:
-        return session.execute(FOOTERS_SQL, [[glob_literal(p) for p in batch]]).fetchall()
+        return session.execute(FOOTERS_SQL.format(files=files_sql(batch))).fetchall()
 
     found, errors = read_each(footers, paths) if paths else ([], {})
     by_schema: dict[str | None, list[str]] = {}
@@ -107,12 +113,11 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
             by_schema.setdefault(signature, []).append(file_name)
             taken = max(taken, longest or 0)
     path_column = PATH_COLUMN + "_" * max(0, taken - len(PATH_COLUMN) + 1) if taken else PATH_COLUMN
-    insert_rows = INSERT_ROWS_SQL.format(table=ROWS_TABLE, path=path_column)
 
     def read_into_table(batch: list[str]) -> None:
         session.execute("begin transaction")  # fails (TransactionException, raised) if dbt ever left one open
         try:
-            session.execute(insert_rows, [[glob_literal(p) for p in batch]])
+            session.execute(INSERT_ROWS_SQL.format(table=ROWS_TABLE, path=path_column, files=files_sql(batch)))
         except BaseException:
             session.execute("rollback")
             raise
