@@ -5,6 +5,7 @@ errors are never blamed on a file. The model's whole read is covered by tests/re
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 from types import ModuleType
 
 import duckdb
@@ -80,3 +81,17 @@ def test_the_file_list_is_a_sql_list_of_quoted_globs(rows_model: ModuleType) -> 
     assert listed == "['/run/it''s/[[]x]/m.parquet', '/run/b.parquet']"
     with duckdb.connect() as con:
         assert con.execute(f"select {listed}").fetchone() == (["/run/it's/[[]x]/m.parquet", "/run/b.parquet"],)
+
+
+def test_a_file_whose_name_holds_quotes_and_glob_characters_is_read_as_itself(
+    rows_model: ModuleType, tmp_path: Path
+) -> None:
+    odd = tmp_path / "[a]*?" / "it's.parquet"
+    odd.parent.mkdir()
+    decoy = tmp_path / "ab" / "it's.parquet"  # what "[a]*?" would match as a glob
+    decoy.parent.mkdir()
+    with duckdb.connect() as con:
+        con.execute(f"copy (select 1 as auc) to '{str(odd).replace(chr(39), chr(39) * 2)}' (format parquet)")
+        con.execute(f"copy (select 2 as auc) to '{str(decoy).replace(chr(39), chr(39) * 2)}' (format parquet)")
+        rows = con.execute(f"select auc from read_parquet({rows_model.files_sql([str(odd)])})").fetchall()
+    assert rows == [(1,)]

@@ -303,36 +303,38 @@ def _overwrite(path: Path, start: int, end: int, byte: int) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_corrupt_mirrors_with_parquet_magic_are_rejects_that_hold_their_scopes(
+def test_corrupt_or_empty_mirrors_with_parquet_magic_are_rejects_that_hold_their_scopes(
     tmp_path: Path, sample_built: Built
 ) -> None:
     """A metrics.parquet with 'PAR1' at both ends can still fail to read: a corrupt page (DuckDB's error names no
-    file) or a broken footer. Each is one reject with DuckDB's error, its scope is held, and every other mirror is
-    still read (both failed the whole build before)."""
+    file) or a broken footer (both failed the whole build before); or it can read as no rows (silently absent
+    before). Each is one reject with its reason, its scope is held, and every other mirror is still read."""
     run = copy_sample(tmp_path / "run")
     mirrors = sorted((run / "targets").rglob("metrics.parquet"))
-    corrupt_page, broken_footer = mirrors[0], mirrors[-1]
+    corrupt_page, broken_footer, no_rows = mirrors[len(mirrors) // 2], mirrors[-1], mirrors[1]
     _overwrite(corrupt_page, 8, 60, 0xAB)
     _overwrite(broken_footer, -40, -8, 0x77)
+    pq.write_table(pq.read_table(no_rows).slice(0, 0), no_rows)
     built = refresh_cli(run, tmp_path / "work")
     assert built.returncode == 0, built.stderr
-    assert built.rejected_files() == {str(corrupt_page), str(broken_footer)}
+    assert built.rejected_files() == {str(corrupt_page), str(broken_footer), str(no_rows)}
     problems = dict(
         built.rows(
             "select source_file, problem from int_inputs__cohort_metric_problems where artifact = 'metrics.parquet'"
         )
     )
-    assert set(problems) == {str(corrupt_page), str(broken_footer)}
+    assert set(problems) == {str(corrupt_page), str(broken_footer), str(no_rows)}
+    assert problems[str(no_rows)] == "not a readable parquet file (the file has no rows)"
     for problem in problems.values():
         assert problem.startswith("not a readable parquet file (")
         assert "empty, truncated or not parquet" not in problem  # DuckDB's own error, not the magic check's
     read = built.rows("select count(*) from stg_foxml__cohort_metrics_parquet where is_valid_json")
-    assert read == [(len(mirrors) - 2,)]
-    for mirror in (corrupt_page, broken_footer):
+    assert read == [(len(mirrors) - 3,)]
+    for mirror in (corrupt_page, broken_footer, no_rows):
         scope = scope_of(str(mirror.relative_to(run)))
         assert scope is not None
         status, reason = built.leakage(*scope)
-        assert status == "UNKNOWN"
+        assert status in ("UNKNOWN", "BLOCKED")  # BLOCKED when readable evidence of the scope blocks it anyway
         assert reason.startswith("held: leakage evidence unreadable in ")
         assert str(mirror.relative_to(run)) in reason
         assert job_id(*scope) not in built.job_ids()

@@ -1,7 +1,8 @@
 -- One row per cohort metrics.parquet (the one-row mirror of metrics.json): the same columns as
 -- stg_foxml__cohort_metrics. Each row is a JSON document, so a column one file lacks reads as null. A file that is
--- not parquet (base_foxml__cohort_metrics_parquet_files) or fails to read (base_foxml__cohort_metrics_parquet_rows,
--- with DuckDB's error) is one row with a null document: reported as a reject, not a failed build.
+-- not parquet (base_foxml__cohort_metrics_parquet_files), fails to read (base_foxml__cohort_metrics_parquet_rows,
+-- with DuckDB's error) or reads as no rows is one row with a null document: reported as a reject, not a failed
+-- build, and never silently absent.
 with
 
 files as (
@@ -32,6 +33,19 @@ source as (
         null::varchar as read_error
     from files
     where not has_parquet_magic
+    union all
+    select
+        files.source_file,
+        null::bigint as source_row,
+        null::json as doc,
+        'the file has no rows' as read_error
+    from files
+    where
+        files.has_parquet_magic
+        and not exists (
+            select 1 from parquet_rows
+            where parquet_rows.source_file = files.source_file
+        )
 
 ),
 

@@ -2,7 +2,7 @@
 
 Reads base_foxml__cohort_metrics_parquet_files (the listed files and their magic check); writes (source_file,
 source_row, doc, read_error), one row per parquet row, and one row with a null doc and DuckDB's error for each file
-that fails to read.
+that fails to read (a file that reads as no rows has no row here: stg_foxml__cohort_metrics_parquet reports it).
 
 A Python model because a file can have 'PAR1' at both ends and still fail to read (a broken footer, a corrupt
 page): DuckDB then fails the whole read with an error that may not name the file. Here each read that fails is split
@@ -15,6 +15,7 @@ The rows go straight from read_parquet into a temp table of the model's connecti
 failed read leaves no rows), and the model returns that table: nothing is held in Python.
 """
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -79,7 +80,7 @@ def files_sql(paths: list[str]) -> str:
 
 def read_each(read: Callable[[list[str]], T], paths: list[str]) -> tuple[list[T], dict[str, str]]:
     """read(paths) on all `paths`, split in halves where it fails: (the results, {failing path: error}). A file
-    that fails costs about log2(len(paths)) reads more; none fails: one read."""
+    that fails costs about 2 * log2(len(paths)) reads more; none fails: one read."""
     try:
         return [read(paths)], {}
     except NOT_A_FILE_ERROR:
@@ -93,7 +94,8 @@ def read_each(read: Callable[[list[str]], T], paths: list[str]) -> tuple[list[T]
         return first + rest, {**first_errors, **rest_errors}
 
 
-def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
+def model(dbt: Any, session: Any) -> duckdb.DuckDBPyRelation:
+    """`session`: dbt-duckdb's cursor of the model's connection (DuckDB's connection methods)."""
     dbt.config(materialized="table")
     files = dbt.ref("base_foxml__cohort_metrics_parquet_files")
     paths = sorted(row[0] for row in files.filter("has_parquet_magic").project("source_file").fetchall())
@@ -119,7 +121,8 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
         try:
             session.execute(INSERT_ROWS_SQL.format(table=ROWS_TABLE, path=path_column, files=files_sql(batch)))
         except BaseException:
-            session.execute("rollback")
+            with contextlib.suppress(duckdb.Error):  # the read's own error is the one to report
+                session.execute("rollback")
             raise
         session.execute("commit")
 
