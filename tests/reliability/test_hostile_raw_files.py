@@ -10,8 +10,8 @@ or in a clear failure (exit 2) — never a traceback, and never a plan that trai
 - a target none of whose files was touched is decided as in the sample (when the rankings CSV was not touched).
 
 And one importance snapshot of 100,000 features, which must be read like any other; and metrics.parquet mirrors
-with a column named like the reader's path column, a text auc, 62 schemas, or a corrupt page or broken footer
-behind a valid parquet magic."""
+with a column named like the reader's path column, a text auc, 62 schemas, or a corrupt page, a broken footer or
+no rows behind a valid parquet magic."""
 
 from __future__ import annotations
 

@@ -26,23 +26,15 @@ source as (
         read_error
     from parquet_rows
     union all
-    select
-        source_file,
-        null::bigint as source_row,
-        null::json as doc,
-        null::varchar as read_error
-    from files
-    where not has_parquet_magic
-    union all
+    -- a file not read as parquet (no magic: the reject's text says so) or that read as no rows
     select
         files.source_file,
         null::bigint as source_row,
         null::json as doc,
-        'the file has no rows' as read_error
+        case when files.has_parquet_magic then 'the file has no rows' end as read_error
     from files
     where
-        files.has_parquet_magic
-        and not exists (
+        not exists (
             select 1 from parquet_rows
             where parquet_rows.source_file = files.source_file
         )

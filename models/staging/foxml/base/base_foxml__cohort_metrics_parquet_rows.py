@@ -114,7 +114,7 @@ def model(dbt: Any, session: Any) -> duckdb.DuckDBPyRelation:
         for file_name, signature, longest in rows:
             by_schema.setdefault(signature, []).append(file_name)
             taken = max(taken, longest or 0)
-    path_column = PATH_COLUMN + "_" * max(0, taken - len(PATH_COLUMN) + 1) if taken else PATH_COLUMN
+    path_column = PATH_COLUMN + "_" * (taken - len(PATH_COLUMN) + 1) if taken else PATH_COLUMN
 
     def read_into_table(batch: list[str]) -> None:
         session.execute("begin transaction")  # fails (TransactionException, raised) if dbt ever left one open
