@@ -4,22 +4,41 @@
     The routing policy: read at build time, validated strictly, defaults applied.
 
     load_routing_policy(): the `routing` mapping of the policy YAML (policy_path(): the dbt var policy_path, else
-    default_policy_path), read by DuckDB's read_text and parsed with fromyaml, then
-    checked against routing_policy_schema(). Any unknown key, wrong type or value outside its allowed set fails
-    the build with one line per problem, each naming the file, the key and what was expected. Optional keys that
-    are missing get their documented default. Outside execution (parsing) it returns an empty mapping.
+    default_policy_path), parsed with fromyaml from the bytes base_policy__files read once per build (so every
+    policy model parses the same bytes; a model that calls it declares `-- depends_on: ref('base_policy__files')`),
+    then checked against routing_policy_schema(). It fails the build, naming the file, when base_policy__files is
+    missing, holds another policy path, or holds bytes the file no longer has (its SHA-256 is checked against the
+    file as the model compiles: an edit during the build, or a partial build over an older base_policy__files).
+    Any unknown key, wrong type or value outside its allowed set fails the build with one line per problem, each
+    naming the file, the key and what was expected. Optional keys that are missing get their documented default.
+    Outside execution (parsing) it returns an empty mapping.
 -#}
 {% macro load_routing_policy() %}
     {% if not execute %}
         {{ return({}) }}
     {% endif %}
     {% set path = policy_path() %}
-    {% set listing = run_query("select count(*) from glob(" ~ sql_string(path) ~ ")") %}
-    {% if listing.rows[0][0] == 0 %}
-        {{ exceptions.raise_compiler_error("routing policy error: file not found: " ~ path ~ " (dbt var policy_path / env TRAINPLAN_POLICY)") }}
+    {% set rebuild = "; expected base_policy__files built from it first (dbt build --select +" ~ this.identifier ~ ")" %}
+    {% set stored = load_relation(ref('base_policy__files')) %}
+    {% if stored is none %}
+        {{ exceptions.raise_compiler_error("routing policy error: " ~ path ~ ": base_policy__files (the policy's bytes, read once per build) is not in the database" ~ rebuild) }}
     {% endif %}
-    {% set rows = run_query("select content from read_text(" ~ sql_string(path) ~ ")") %}
-    {% set doc = fromyaml(rows.rows[0][0]) %}
+    {% set files = run_query("select policy_file, content, sha256, policy_path from " ~ stored ~ " order by policy_file") %}
+    {% if files.rows | length != 1 %}
+        {{ exceptions.raise_compiler_error("routing policy error: " ~ path ~ " matched " ~ (files.rows | length) ~ " files (" ~ (files.columns[0].values() | join(", ")) ~ "); expected exactly one (dbt var policy_path / env TRAINPLAN_POLICY)") }}
+    {% endif %}
+    {% if files.rows[0][3] != path %}
+        {{ exceptions.raise_compiler_error("routing policy error: " ~ path ~ ": base_policy__files holds another policy file, " ~ files.rows[0][3] ~ rebuild) }}
+    {% endif %}
+    {% do require_policy_file(path) %}
+    {% set now = run_query("select sha256(content) from read_blob(" ~ sql_string(path) ~ ")") %}
+    {% if now.rows[0][0] != files.rows[0][2] %}
+        {{ exceptions.raise_compiler_error("routing policy error in " ~ path ~ ": the file changed after base_policy__files read it (SHA-256 " ~ files.rows[0][2] ~ " then, " ~ now.rows[0][0] ~ " now)" ~ rebuild ~ ", in a build that does not edit it") }}
+    {% endif %}
+    {% if files.rows[0][1] is none %}
+        {{ exceptions.raise_compiler_error("routing policy error in " ~ path ~ ": the file is not UTF-8 text; expected a YAML document") }}
+    {% endif %}
+    {% set doc = fromyaml(files.rows[0][1]) %}
     {% if doc is not mapping or 'routing' not in doc or doc['routing'] is not mapping %}
         {{ exceptions.raise_compiler_error("routing policy error in " ~ path ~ ": expected valid YAML with a top-level mapping under the key 'routing'") }}
     {% endif %}
@@ -123,6 +142,17 @@
         {{ exceptions.raise_compiler_error("sql_number: not a number: " ~ value) }}
     {%- endif -%}
     {{- return("cast(" ~ sql_string(value) ~ " as double)") -}}
+{% endmacro %}
+
+{#- require_policy_file(path): fails the build when the policy path matches no file (base_policy__files reads it);
+    nothing outside execution (parsing). -#}
+{% macro require_policy_file(path) %}
+    {% if execute %}
+        {% set listing = run_query("select count(*) from glob(" ~ sql_string(path) ~ ")") %}
+        {% if listing.rows[0][0] == 0 %}
+            {{ exceptions.raise_compiler_error("routing policy error: file not found: " ~ path ~ " (dbt var policy_path / env TRAINPLAN_POLICY)") }}
+        {% endif %}
+    {% endif %}
 {% endmacro %}
 
 {#- policy_path(): the routing policy file — the dbt var policy_path, else default_policy_path (dbt_project.yml). -#}

@@ -4,6 +4,8 @@ validated or quoted literals."""
 
 from __future__ import annotations
 
+import hashlib
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ import duckdb
 import pytest
 import yaml
 from trainplan.config.settings import make_settings
-from trainplan.warehouse.dbt_runner import DbtBuildError, run_dbt_build
+from trainplan.warehouse.dbt_runner import DbtBuildError, dbt_env, dbt_executable, dbt_paths, run_dbt_build
 
 from tests.conftest import REPO
 
@@ -27,9 +29,26 @@ POLICY_MODELS = [
 
 
 def build_policy(policy: Path, out: Path, models: list[str] = POLICY_MODELS) -> Path:
-    """dbt build of the policy models only; returns the database."""
+    """dbt build of the policy models only, and of base_policy__files, the bytes they parse; returns the database.
+    Only the data tests whose every parent is built run (cautious): the build starts from an empty database, and
+    plan_input_files_hold_the_parsed_policy also reads plan_input_files."""
     settings = make_settings(db_path=out / "db.duckdb", policy_path=policy)
-    return run_dbt_build(settings, ["--select", *models]).db_path
+    selected = ["--select", "base_policy__files", *models, "--indirect-selection", "cautious"]
+    return run_dbt_build(settings, selected).db_path
+
+
+def continue_build(policy: Path, db_path: Path, models: list[str]) -> subprocess.CompletedProcess[str]:
+    """dbt build of `models` into the existing database `db_path`: the rest of a build whose first models ran in
+    it, as when a policy is edited while a build runs."""
+    settings = make_settings(db_path=db_path, policy_path=policy)
+    return subprocess.run(
+        [dbt_executable(), "build", *dbt_paths(settings.project, settings.dbt_work_dir), "--select", *models],
+        cwd=settings.project,
+        env=dbt_env(settings, db_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def write_policy(path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
@@ -222,10 +241,86 @@ def test_a_training_section_is_left_to_the_driver(tmp_path: Path) -> None:
 
 def test_a_policy_path_matching_two_files_fails_the_build(tmp_path: Path) -> None:
     """config_hash is the one policy row of plan_input_files: a glob naming two files (plain dbt's var policy_path)
-    fails the build (data test plan_input_files_hold_one_policy) instead of hashing one of them."""
+    fails the build (data test plan_input_files_hold_the_parsed_policy) instead of hashing one of them."""
     for name in ("policy_a.yaml", "policy_b.yaml"):
         (tmp_path / name).write_bytes(SHIPPED_POLICY.read_bytes())
     with pytest.raises(
         DbtBuildError, match=r"holds 2 routing policy files \(policy_a.yaml, policy_b.yaml\); expected exactly one"
     ):
         build_policy(tmp_path / "policy_*.yaml", tmp_path / "out", ["stg_plan__input_files", "plan_input_files"])
+    with pytest.raises(
+        DbtBuildError,
+        match=r"policy_\*\.yaml matched 2 files \(.*policy_a.yaml, .*policy_b.yaml\); "
+        "expected exactly one",
+    ):
+        build_policy(tmp_path / "policy_*.yaml", tmp_path / "out", ["stg_policy__settings"])
+
+
+def test_every_policy_model_parses_the_bytes_the_build_read_once(tmp_path: Path) -> None:
+    """base_policy__files reads the policy once and the policy models parse those bytes; a policy model compiled
+    after the file changed (an edit during the build, or a partial build over an older read) fails, naming the
+    file, instead of parsing bytes the plan's config_hash does not describe."""
+    policy = write_policy(tmp_path / "policy.yaml", lambda doc: doc["routing"].update(semantics="foxml"))
+    db_path = build_policy(policy, tmp_path, ["stg_policy__thresholds"])
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        assert con.execute("select sha256, policy_path from base_policy__files").fetchone() == (
+            hashlib.sha256(policy.read_bytes()).hexdigest(),
+            str(policy),
+        )
+    write_policy(policy, lambda doc: doc["routing"].update(semantics="strict"))
+    built = continue_build(policy, db_path, ["stg_policy__settings"])
+    assert built.returncode != 0
+    assert f"routing policy error in {policy}: the file changed after base_policy__files read it" in built.stdout
+    assert "expected base_policy__files built from it first (dbt build --select +stg_policy__settings)" in built.stdout
+    rebuilt = continue_build(
+        policy, db_path, ["base_policy__files", "stg_policy__settings", "stg_plan__input_files", "plan_input_files"]
+    )
+    assert rebuilt.returncode == 0, rebuilt.stdout
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        assert con.execute("select semantics from stg_policy__settings").fetchone() == ("strict",)
+
+
+def test_a_policy_model_without_the_policy_read_of_its_own_path_fails(tmp_path: Path) -> None:
+    """A policy model needs base_policy__files in the database, read from the same policy path."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_bytes(SHIPPED_POLICY.read_bytes())
+    empty = continue_build(policy, tmp_path / "empty.duckdb", ["stg_policy__settings"])
+    assert empty.returncode != 0
+    assert (
+        f"routing policy error: {policy}: base_policy__files (the policy's bytes, read once per build) is not in the "
+        "database; expected base_policy__files built from it first" in empty.stdout
+    )
+    db_path = build_policy(policy, tmp_path, ["stg_policy__settings"])
+    other = tmp_path / "other.yaml"
+    other.write_bytes(SHIPPED_POLICY.read_bytes())
+    built = continue_build(other, db_path, ["stg_policy__settings"])
+    assert built.returncode != 0
+    assert f"routing policy error: {other}: base_policy__files holds another policy file, {policy}" in built.stdout
+
+
+def test_a_policy_edited_during_the_build_fails_it(tmp_path: Path) -> None:
+    """The plan's config_hash is plan_input_files' hash of the policy: when the file changed after the policy
+    models' read, the build fails naming the file, instead of a plan whose hash is not that of its policy."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_bytes(SHIPPED_POLICY.read_bytes())
+    db_path = build_policy(policy, tmp_path, ["stg_policy__settings"])
+    policy.write_bytes(SHIPPED_POLICY.read_bytes() + b"\n# edited while the build ran\n")
+    built = continue_build(policy, db_path, ["stg_plan__input_files", "plan_input_files"])
+    assert built.returncode != 0
+    assert f"the routing policy file {policy} is not the file the policy models parsed" in built.stdout
+    assert hashlib.sha256(SHIPPED_POLICY.read_bytes()).hexdigest() in built.stdout
+    unchanged = continue_build(policy, db_path, ["base_policy__files", "stg_plan__input_files", "plan_input_files"])
+    assert unchanged.returncode == 0, unchanged.stdout  # the same check passes once both reads see the same bytes
+
+
+def test_a_policy_that_is_not_utf8_fails_the_build(tmp_path: Path) -> None:
+    policy = tmp_path / "latin1.yaml"
+    policy.write_bytes(SHIPPED_POLICY.read_bytes() + "# caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(DbtBuildError, match=f"routing policy error in {policy}: the file is not UTF-8 text"):
+        build_policy(policy, tmp_path, ["stg_policy__settings"])
+
+
+def test_a_policy_path_matching_no_file_fails_the_build(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(DbtBuildError, match=f"routing policy error: file not found: {missing} "):
+        build_policy(missing, tmp_path, ["stg_policy__settings"])

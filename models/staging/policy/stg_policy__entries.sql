@@ -1,5 +1,6 @@
 -- The effective routing policy in long form: one row per leaf key (dotted path, list positions in brackets),
 -- after validation and defaults, for ad-hoc SQL and diffs between two policies.
+-- depends_on: {{ ref('base_policy__files') }} (the policy's bytes, parsed by load_routing_policy)
 {%- set entries = [] -%}
 {%- set rows = [] -%}
 {%- if execute -%}

@@ -2,6 +2,7 @@
 -- typed column (thresholds are in stg_policy__thresholds, every key in stg_policy__entries).
 -- load_routing_policy() has applied every default of routing_policy_schema() (macros/routing_policy.sql), so no
 -- default is written here; the `{}` and `[]` below only stand in while dbt parses, when the policy is empty.
+-- depends_on: {{ ref('base_policy__files') }} (the policy's bytes, parsed by load_routing_policy)
 {%- set p = load_routing_policy() -%}
 {%- set exp = p.get('experimental', {}) -%}
 {%- set stab = p.get('stability_classification', {}) -%}

@@ -6,6 +6,7 @@
 --   * multiclass: strict uses the optional `multiclass` key (else `classification`); foxml always `classification`;
 --   * experimental with a plain number: foxml applies it to every task (0.52 R² for regression); strict applies it
 --     to classification and multiclass, and holds regression to the lane's own regression min_score for the tier.
+-- depends_on: {{ ref('base_policy__files') }} (the policy's bytes, parsed by load_routing_policy)
 {%- set rows = [] -%}
 {%- for r in policy_threshold_rows(load_routing_policy()) -%}
     {%- do rows.append([
