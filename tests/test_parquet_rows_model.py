@@ -95,3 +95,96 @@ def test_a_file_whose_name_holds_quotes_and_glob_characters_is_read_as_itself(
         con.execute(f"copy (select 2 as auc) to '{str(decoy).replace(chr(39), chr(39) * 2)}' (format parquet)")
         rows = con.execute(f"select auc from read_parquet({rows_model.files_sql([str(odd)])})").fetchall()
     assert rows == [(1,)]
+
+
+class Session:
+    """The model's connection (dbt-duckdb's cursor) over a real DuckDB connection; with `probe_fails`, on a machine
+    where DuckDB cannot write or read the check's parquet file."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, probe_fails: bool) -> None:
+        self.con, self.probe_fails = con, probe_fails
+
+    def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
+        if self.probe_fails and "probe" in sql:
+            raise duckdb.IOException('IO Error: Cannot open file "probe.parquet": Read-only file system')
+        return self.con.execute(sql, *args)
+
+    def executemany(self, sql: str, rows: list[list[object]]) -> None:
+        self.con.executemany(sql, rows)
+
+    def table(self, name: str) -> duckdb.DuckDBPyRelation:
+        return self.con.table(name)
+
+
+class Dbt:
+    """dbt's model context: config() and ref() of the files model."""
+
+    def __init__(self, files: duckdb.DuckDBPyRelation) -> None:
+        self.files = files
+
+    def config(self, **_: object) -> None:
+        return None
+
+    def ref(self, name: str) -> duckdb.DuckDBPyRelation:
+        assert name == "base_foxml__cohort_metrics_parquet_files"
+        return self.files
+
+
+@pytest.mark.parametrize("probe_fails", [False, True])
+def test_a_bad_file_is_a_reject_only_on_a_machine_that_reads_parquet(
+    rows_model: ModuleType, tmp_path: Path, probe_fails: bool
+) -> None:
+    good, bad = tmp_path / "good.parquet", tmp_path / "bad.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"copy (select 0.61 as auc) to '{good}' (format parquet)")
+        bad.write_bytes(b"PAR1" + bytes(range(256)) * 4 + b"PAR1")  # the magic at both ends, nothing readable
+        files = con.sql(
+            f"select * from (values ('{good}', true), ('{bad}', true)) as t(source_file, has_parquet_magic)"
+        )
+        session = Session(con, probe_fails=probe_fails)
+        if probe_fails:
+            with pytest.raises(
+                RuntimeError,
+                match=rf"1 metrics.parquet files failed to read \(first: {bad}: .*\), and "
+                r"DuckDB cannot read back a parquet file it has just written",
+            ):
+                rows_model.model(Dbt(files), session)
+            return
+        rows = rows_model.model(Dbt(files), session).order("source_file").fetchall()
+    assert [(r[0], r[1], r[3] is not None) for r in rows] == [(str(bad), None, True), (str(good), 1, False)]
+    assert '"auc":0.61' in rows[1][2]
+
+
+def test_errors_of_the_operating_system_are_raised_not_blamed_on_files(rows_model: ModuleType) -> None:
+    for text in rows_model.MACHINE_ERROR_TEXTS:
+
+        def read(paths: list[str], text: str = text) -> None:
+            raise duckdb.IOException(f'IO Error: Cannot open file "{paths[0]}": {text}')
+
+        with pytest.raises(duckdb.IOException, match=text):
+            rows_model.read_each(read, ["a", "b"])
+
+
+class FailingSession:
+    """A model connection on a machine that fails every read (its error is DuckDB's own IO error)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def execute(self, sql: str) -> None:
+        self.statements.append(sql)
+        raise duckdb.IOException("IO Error: Cannot open file: Too many open files")
+
+
+def test_files_are_blamed_only_when_duckdb_reads_a_file_it_has_just_written(rows_model: ModuleType) -> None:
+    with duckdb.connect() as con:
+        rows_model.check_reads_work(con, {"/r/a.parquet": "x"})  # a machine that reads: the files' fault
+    session = FailingSession()
+    with pytest.raises(
+        RuntimeError,
+        match=r"2 metrics.parquet files failed to read \(first: /r/a.parquet: bad\), and DuckDB cannot read back a "
+        r"parquet file it has just written, .*probe.parquet \(IO Error: Cannot open file: Too many open files\); "
+        r"expected a machine that reads parquet",
+    ):
+        rows_model.check_reads_work(session, {"/r/b.parquet": "worse", "/r/a.parquet": "bad"})
+    assert session.statements and "probe.parquet" in session.statements[0]

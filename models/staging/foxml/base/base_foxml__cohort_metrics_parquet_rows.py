@@ -12,10 +12,15 @@ their footers (columns by name and DuckDB type, a nested column's parts by name,
 annotation) and each group is read on its own, so a file's values keep its own types: one read over files of
 different schemas casts a column to one type for all of them (one file's text auc made every file's auc text).
 The rows go straight from read_parquet into a temp table of the model's connection, one transaction per read (a
-failed read leaves no rows), and the model returns that table: nothing is held in Python.
+failed read leaves no rows), and the model returns that table: nothing is held in Python. The machine's failures are
+never blamed on a file: an error of the operating system's (no file handles, no space, no memory) is raised, and
+before any file is blamed DuckDB must read back a parquet file it has just written (check_reads_work); otherwise
+the build fails rather than make every mirror a reject.
 """
 
 import contextlib
+import os
+import tempfile
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -66,6 +71,15 @@ NOT_A_FILE_ERROR = (
 )
 
 
+# Words of the operating system's errors (strerror) that DuckDB's IO errors carry: the machine, never one file.
+MACHINE_ERROR_TEXTS = ("Too many open files", "No space left on device", "Cannot allocate memory")
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its class name when the message is empty)."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def glob_literal(path: str) -> str:
     """The path as a glob that matches only itself (read_parquet and parquet_schema take globs); the rule of the
     macro glob_literal_sql (macros/foxml_inputs.sql)."""
@@ -86,12 +100,40 @@ def read_each(read: Callable[[list[str]], T], paths: list[str]) -> tuple[list[T]
     except NOT_A_FILE_ERROR:
         raise
     except duckdb.Error as error:  # a bad file's error can be any kind (a corrupt page's is a bare duckdb.Error)
+        if any(text in str(error) for text in MACHINE_ERROR_TEXTS):
+            raise
         if len(paths) == 1:
-            return [], {paths[0]: (str(error).strip().splitlines() or [type(error).__name__])[0]}
+            return [], {paths[0]: first_line(error)}
         half = len(paths) // 2
         first, first_errors = read_each(read, paths[:half])
         rest, rest_errors = read_each(read, paths[half:])
         return first + rest, {**first_errors, **rest_errors}
+
+
+def check_reads_work(session: Any, errors: dict[str, str]) -> None:
+    """Before the files in `errors` are blamed for their failed reads: DuckDB must read back a parquet file it has
+    just written. A failure of the machine (no file handles left, a temp folder it cannot write) fails every read,
+    and the split would make every mirror a reject; it fails the build instead, with DuckDB's error."""
+    path, error = min(errors.items())
+    failed = f"{len(errors)} metrics.parquet files failed to read (first: {path}: {error})"
+    try:
+        with tempfile.TemporaryDirectory(prefix="trainplan-read-check-") as folder:
+            probe = os.path.join(folder, "probe.parquet")
+            try:
+                session.execute(f"copy (select 1 as probe) to '{probe.replace(chr(39), chr(39) * 2)}' (format parquet)")
+                read = session.execute(f"select probe from read_parquet({files_sql([probe])})").fetchall()
+            except duckdb.Error as probe_error:
+                raise RuntimeError(
+                    f"{failed}, and DuckDB cannot read back a parquet file it has just written, {probe} "
+                    f"({first_line(probe_error)}); expected a machine that reads parquet: not blamed on the files"
+                ) from probe_error
+    except OSError as os_error:
+        raise RuntimeError(
+            f"{failed}, and no temporary folder could be made to check that DuckDB reads parquet ({os_error}); "
+            "expected a writable TMPDIR: not blamed on the files"
+        ) from os_error
+    if read != [(1,)]:
+        raise RuntimeError(f"{failed}, and DuckDB read {read!r} back from {probe}; expected [(1,)]")
 
 
 def model(dbt: Any, session: Any) -> duckdb.DuckDBPyRelation:
@@ -129,6 +171,7 @@ def model(dbt: Any, session: Any) -> duckdb.DuckDBPyRelation:
     for group in sorted(by_schema.values(), key=lambda group: (-len(group), min(group))):
         errors.update(read_each(read_into_table, sorted(group))[1])
     if errors:
+        check_reads_work(session, errors)
         session.executemany(
             f"insert into {ROWS_TABLE} values (?, null, null, ?)", [[path, errors[path]] for path in sorted(errors)]
         )
