@@ -28,6 +28,7 @@ import pytest
 import yaml
 from trainplan.config.project import default_policy, project_dir
 from trainplan.plan.previous import read_previous_lanes, sidecar_lanes
+from trainplan.report import header
 from trainplan.samples.candidates_format import write_reference_candidates
 
 TRAINPLAN = str(Path(sys.executable).parent / "trainplan")
@@ -106,8 +107,10 @@ def three_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
         assert proc.returncode == 0, proc.stdout + proc.stderr
         kept = shutil.copy(master, tmp / f"plan{run}.json")
         explain = _cli("explain", TARGET, "NOISY", "--db", db) if run == 2 else None
+        with duckdb.connect(str(db), read_only=True) as con:
+            report = dict(header.header(con, {}, master, db).rows)
         runs[run] = {"stdout": proc.stdout, "decisions": _decisions(db), "plan": Path(kept), "explain": explain,
-                     "lanes": (_parsed_lanes(out), sidecar_lanes(out))}  # fmt: skip
+                     "lanes": (_parsed_lanes(out), sidecar_lanes(out)), "report": report}  # fmt: skip
     return runs
 
 
@@ -168,6 +171,11 @@ def test_explain_diff_and_summary_show_hysteresis(three_runs: dict) -> None:
     assert "hysteresis in B: route flips prevented 2, lanes held 2" in diff.stdout, diff.stdout
     summary = _cli("summary", three_runs[2]["plan"])
     assert "hysteresis: route flips prevented 2, lanes held 2" in summary.stdout, summary.stdout
+    report = three_runs[2]["report"]  # the report's plan section, from run 2's database
+    assert report["route hysteresis"] == "on"
+    assert (report["decisions with a previous route"], report["lanes held by hysteresis"]) == (5, 2)
+    assert report["route flips prevented"] == 2
+    assert three_runs[3]["report"]["route flips prevented"] == 0
 
 
 def test_an_unreadable_previous_plan_is_an_error(tmp_path: Path) -> None:
@@ -193,3 +201,6 @@ def test_foxml_ignores_hysteresis_and_says_so(tmp_path: Path) -> None:
     assert not any(d["held_by_hysteresis"] for d in decisions.values())
     plan = json.loads((tmp_path / "out/globals/training_plan/master_training_plan.json").read_text())
     assert "hysteresis" not in plan["summary"]  # its keys are written only while it decides
+    with duckdb.connect(str(tmp_path / "t.duckdb"), read_only=True) as con:
+        rows = dict(header.header(con, {}, tmp_path / "out", tmp_path / "t.duckdb").rows)
+    assert rows["route hysteresis"] == "enabled, ignored under semantics: foxml (it applies to strict only)"

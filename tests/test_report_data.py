@@ -61,6 +61,8 @@ def test_header_counts_equal_sql(sample_built: Built, sample_con: duckdb.DuckDBP
     assert rows["plan id"] == json.loads(sample_built.master_plan.read_text())["metadata"]["plan_id"]
     assert rows["database built from the same inputs"] == "yes"
     assert rows["semantics"] == "strict"
+    assert rows["route hysteresis"] == "off"  # the shipped policy leaves it off: no counts
+    assert "route flips prevented" not in rows
 
 
 # ------------------------------------------------------------------ 2. routes

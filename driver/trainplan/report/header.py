@@ -11,6 +11,7 @@ from trainplan.export.header import inputs_fingerprint
 from trainplan.report.sources import has_relation
 from trainplan.report.tables import Table, table
 from trainplan.warehouse.database import scalar
+from trainplan.warehouse.hysteresis import hysteresis_counts, hysteresis_setting
 
 
 def _count(con: duckdb.DuckDBPyConnection, relation: str, where: str = "") -> int | None:
@@ -19,8 +20,26 @@ def _count(con: duckdb.DuckDBPyConnection, relation: str, where: str = "") -> in
     return int(scalar(con, f"select count(*) from {relation} {where}"))
 
 
+def _hysteresis(con: duckdb.DuckDBPyConnection) -> list[tuple[str, Any]]:
+    """Whether route hysteresis decided this build and, when it did, what it did (the master plan's
+    `summary.hysteresis`, from the same relations)."""
+    enabled, semantics = hysteresis_setting(con)
+    if not enabled:
+        return [("route hysteresis", "off")]
+    if semantics != "strict":
+        return [("route hysteresis", f"enabled, ignored under semantics: {semantics} (it applies to strict only)")]
+    counts = hysteresis_counts(con)
+    return [
+        ("route hysteresis", "on"),
+        ("decisions with a previous route", counts.decisions_with_previous_route),
+        ("lanes held by hysteresis", counts.lanes_held),
+        ("route flips prevented", counts.flips_prevented),
+    ]
+
+
 def header(con: duckdb.DuckDBPyConnection, metadata: dict[str, Any], plan: Path, db: Path) -> Table:
-    """Plan id, run, policy, semantics, inputs fingerprint, and the counts of pairs, targets, jobs and rejects."""
+    """Plan id, run, policy, semantics, inputs fingerprint, the counts of pairs, targets, jobs and rejects, and what
+    route hysteresis did."""
     policy = (
         con.execute("select policy_path from routing_policy").fetchone()
         if has_relation(con, "routing_policy")
@@ -47,6 +66,7 @@ def header(con: duckdb.DuckDBPyConnection, metadata: dict[str, Any], plan: Path,
         ("jobs", _count(con, "training_jobs")),
         ("jobs in the plan file", metadata.get("total_jobs")),
         ("rejected inputs", _count(con, "rejected_inputs")),
+        *_hysteresis(con),
         ("plan file", str(plan)),
         ("database", str(db)),
     ]
