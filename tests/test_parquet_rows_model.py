@@ -5,6 +5,7 @@ errors are never blamed on a file. The model's whole read is covered by tests/re
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -98,15 +99,17 @@ def test_a_file_whose_name_holds_quotes_and_glob_characters_is_read_as_itself(
 
 
 class Session:
-    """The model's connection (dbt-duckdb's cursor) over a real DuckDB connection; with `probe_fails`, on a machine
-    where DuckDB cannot write or read the check's parquet file."""
+    """The model's connection (dbt-duckdb's cursor) over a real DuckDB connection; with `disk_gone`, on a machine
+    whose disk stops answering after the model's reads (the check's second read of a good file fails)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, *, probe_fails: bool) -> None:
-        self.con, self.probe_fails = con, probe_fails
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, disk_gone: bool) -> None:
+        self.con, self.disk_gone = con, disk_gone
+        self.statements: list[str] = []
 
     def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
-        if self.probe_fails and "probe" in sql:
-            raise duckdb.IOException('IO Error: Cannot open file "probe.parquet": Read-only file system')
+        self.statements.append(sql)
+        if self.disk_gone and sql.startswith("select count(*) from read_parquet"):
+            raise duckdb.IOException('IO Error: Cannot open file "good.parquet": Transport endpoint is not connected')
         return self.con.execute(sql, *args)
 
     def executemany(self, sql: str, rows: list[list[object]]) -> None:
@@ -130,9 +133,9 @@ class Dbt:
         return self.files
 
 
-@pytest.mark.parametrize("probe_fails", [False, True])
-def test_a_bad_file_is_a_reject_only_on_a_machine_that_reads_parquet(
-    rows_model: ModuleType, tmp_path: Path, probe_fails: bool
+@pytest.mark.parametrize("disk_gone", [False, True])
+def test_a_bad_file_is_a_reject_only_while_the_good_files_still_read(
+    rows_model: ModuleType, tmp_path: Path, disk_gone: bool
 ) -> None:
     good, bad = tmp_path / "good.parquet", tmp_path / "bad.parquet"
     with duckdb.connect() as con:
@@ -141,28 +144,47 @@ def test_a_bad_file_is_a_reject_only_on_a_machine_that_reads_parquet(
         files = con.sql(
             f"select * from (values ('{good}', true), ('{bad}', true)) as t(source_file, has_parquet_magic)"
         )
-        session = Session(con, probe_fails=probe_fails)
-        if probe_fails:
+        session = Session(con, disk_gone=disk_gone)
+        if disk_gone:
             with pytest.raises(
-                RuntimeError,
-                match=rf"1 metrics.parquet files failed to read \(first: {bad}: .*\), and "
-                r"DuckDB cannot read back a parquet file it has just written",
+                rows_model.MachineError,
+                match=rf"1 metrics.parquet files failed to read \(first: {re.escape(str(bad))}: .*\), and DuckDB can no "
+                rf"longer read {re.escape(str(good))}, which it read earlier in this build \(IO Error: .*Transport "
+                r"endpoint is not connected\); expected a machine that reads the run's files",
             ):
                 rows_model.model(Dbt(files), session)
             return
         rows = rows_model.model(Dbt(files), session).order("source_file").fetchall()
     assert [(r[0], r[1], r[3] is not None) for r in rows] == [(str(bad), None, True), (str(good), 1, False)]
     assert '"auc":0.61' in rows[1][2]
+    assert not any("probe" in sql for sql in session.statements)  # a good file was read again, on the run's disk
 
 
-def test_errors_of_the_operating_system_are_raised_not_blamed_on_files(rows_model: ModuleType) -> None:
-    for text in rows_model.MACHINE_ERROR_TEXTS:
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Too many open files",
+        "No space left on device",
+        "Cannot allocate memory",
+        "Input/output error",
+        "Stale file handle",
+    ],
+)
+def test_errors_of_the_operating_system_are_raised_not_blamed_on_files(rows_model: ModuleType, text: str) -> None:
+    calls: list[list[str]] = []
 
-        def read(paths: list[str], text: str = text) -> None:
-            raise duckdb.IOException(f'IO Error: Cannot open file "{paths[0]}": {text}')
+    def read(paths: list[str]) -> None:
+        calls.append(paths)
+        raise duckdb.IOException(f'IO Error: Cannot open file "{paths[0]}": {text}')
 
-        with pytest.raises(duckdb.IOException, match=text):
-            rows_model.read_each(read, ["a", "b"])
+    with pytest.raises(
+        rows_model.MachineError,
+        match=rf"failed with an error of the operating system's \(IO Error: Cannot open file \"a\": {re.escape(text)}\); "
+        "expected a machine with file handles",
+    ) as raised:
+        rows_model.read_each(read, ["a", "b"])
+    assert isinstance(raised.value.__cause__, duckdb.IOException)
+    assert calls == [["a", "b"]]  # not split: no file is blamed
 
 
 class FailingSession:
@@ -188,3 +210,19 @@ def test_files_are_blamed_only_when_duckdb_reads_a_file_it_has_just_written(rows
     ):
         rows_model.check_reads_work(session, {"/r/b.parquet": "worse", "/r/a.parquet": "bad"})
     assert session.statements and "probe.parquet" in session.statements[0]
+
+
+def test_the_check_reads_again_a_file_the_model_read_before_it_blames_others(
+    rows_model: ModuleType, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"copy (select 0.61 as auc) to '{good}' (format parquet)")
+        rows_model.check_reads_work(con, {"/r/a.parquet": "bad"}, str(good))  # still reads: the files' fault
+        good.unlink()  # the run's disk went away after the model's reads
+        with pytest.raises(
+            rows_model.MachineError,
+            match=rf"1 metrics.parquet files failed to read \(first: /r/a.parquet: bad\), and DuckDB can no longer "
+            rf"read {re.escape(str(good))}, which it read earlier in this build \(IO Error: ",
+        ):
+            rows_model.check_reads_work(con, {"/r/a.parquet": "bad"}, str(good))

@@ -13,9 +13,10 @@ annotation) and each group is read on its own, so a file's values keep its own t
 different schemas casts a column to one type for all of them (one file's text auc made every file's auc text).
 The rows go straight from read_parquet into a temp table of the model's connection, one transaction per read (a
 failed read leaves no rows), and the model returns that table: nothing is held in Python. The machine's failures are
-never blamed on a file: an error of the operating system's (no file handles, no space, no memory) is raised, and
-before any file is blamed DuckDB must read back a parquet file it has just written (check_reads_work); otherwise
-the build fails rather than make every mirror a reject.
+never blamed on a file: an error of the operating system's (no file handles, no space, no memory, a failing disk
+or mount) is raised, and before any file is blamed DuckDB must still read a mirror it read earlier in this model, or,
+when none read, a parquet file it has just written (check_reads_work); otherwise the build fails rather than make
+every mirror a reject.
 """
 
 import contextlib
@@ -72,7 +73,17 @@ NOT_A_FILE_ERROR = (
 
 
 # Words of the operating system's errors (strerror) that DuckDB's IO errors carry: the machine, never one file.
-MACHINE_ERROR_TEXTS = ("Too many open files", "No space left on device", "Cannot allocate memory")
+MACHINE_ERROR_TEXTS = (
+    "Too many open files",
+    "No space left on device",
+    "Cannot allocate memory",
+    "Input/output error",
+    "Stale file handle",
+)
+
+
+class MachineError(RuntimeError):
+    """A read failed for a reason of the machine's, not of a file's: the build fails instead of blaming files."""
 
 
 def first_line(error: BaseException) -> str:
@@ -101,7 +112,11 @@ def read_each(read: Callable[[list[str]], T], paths: list[str]) -> tuple[list[T]
         raise
     except duckdb.Error as error:  # a bad file's error can be any kind (a corrupt page's is a bare duckdb.Error)
         if any(text in str(error) for text in MACHINE_ERROR_TEXTS):
-            raise
+            raise MachineError(
+                f"reading metrics.parquet files failed with an error of the operating system's ({first_line(error)}); "
+                "expected a machine with file handles, disk space and memory left and a readable disk: not blamed "
+                "on the files, build again once the machine is fixed"
+            ) from error
         if len(paths) == 1:
             return [], {paths[0]: first_line(error)}
         half = len(paths) // 2
@@ -110,12 +125,22 @@ def read_each(read: Callable[[list[str]], T], paths: list[str]) -> tuple[list[T]
         return first + rest, {**first_errors, **rest_errors}
 
 
-def check_reads_work(session: Any, errors: dict[str, str]) -> None:
-    """Before the files in `errors` are blamed for their failed reads: DuckDB must read back a parquet file it has
-    just written. A failure of the machine (no file handles left, a temp folder it cannot write) fails every read,
-    and the split would make every mirror a reject; it fails the build instead, with DuckDB's error."""
+def check_reads_work(session: Any, errors: dict[str, str], readable: str | None = None) -> None:
+    """Before the files in `errors` are blamed for their failed reads: DuckDB must still read `readable`, a mirror it
+    read earlier in this model (the run's own disk), or, when none read, a parquet file it has just written into a
+    temporary folder. A failure of the machine (a disk or mount that went away, a temp folder it cannot write) fails
+    every read, and the split would make every mirror a reject; it fails the build instead, with DuckDB's error."""
     path, error = min(errors.items())
     failed = f"{len(errors)} metrics.parquet files failed to read (first: {path}: {error})"
+    if readable is not None:
+        try:
+            session.execute(f"select count(*) from read_parquet({files_sql([readable])})").fetchall()
+        except duckdb.Error as again:
+            raise MachineError(
+                f"{failed}, and DuckDB can no longer read {readable}, which it read earlier in this build "
+                f"({first_line(again)}); expected a machine that reads the run's files: not blamed on the files"
+            ) from again
+        return
     try:
         with tempfile.TemporaryDirectory(prefix="trainplan-read-check-") as folder:
             probe = os.path.join(folder, "probe.parquet")
@@ -123,17 +148,17 @@ def check_reads_work(session: Any, errors: dict[str, str]) -> None:
                 session.execute(f"copy (select 1 as probe) to '{probe.replace(chr(39), chr(39) * 2)}' (format parquet)")
                 read = session.execute(f"select probe from read_parquet({files_sql([probe])})").fetchall()
             except duckdb.Error as probe_error:
-                raise RuntimeError(
+                raise MachineError(
                     f"{failed}, and DuckDB cannot read back a parquet file it has just written, {probe} "
                     f"({first_line(probe_error)}); expected a machine that reads parquet: not blamed on the files"
                 ) from probe_error
     except OSError as os_error:
-        raise RuntimeError(
+        raise MachineError(
             f"{failed}, and no temporary folder could be made to check that DuckDB reads parquet ({os_error}); "
             "expected a writable TMPDIR: not blamed on the files"
         ) from os_error
     if read != [(1,)]:
-        raise RuntimeError(f"{failed}, and DuckDB read {read!r} back from {probe}; expected [(1,)]")
+        raise MachineError(f"{failed}, and DuckDB read {read!r} back from {probe}; expected [(1,)]")
 
 
 def model(dbt: Any, session: Any) -> duckdb.DuckDBPyRelation:
@@ -171,7 +196,8 @@ def model(dbt: Any, session: Any) -> duckdb.DuckDBPyRelation:
     for group in sorted(by_schema.values(), key=lambda group: (-len(group), min(group))):
         errors.update(read_each(read_into_table, sorted(group))[1])
     if errors:
-        check_reads_work(session, errors)
+        readable = min((path for group in by_schema.values() for path in group if path not in errors), default=None)
+        check_reads_work(session, errors, readable)
         session.executemany(
             f"insert into {ROWS_TABLE} values (?, null, null, ?)", [[path, errors[path]] for path in sorted(errors)]
         )
