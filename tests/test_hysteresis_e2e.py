@@ -175,6 +175,12 @@ def test_explain_diff_and_summary_show_hysteresis(three_runs: dict) -> None:
     assert report["route hysteresis"] == "on"
     assert (report["decisions with a previous route"], report["lanes held by hysteresis"]) == (5, 2)
     assert report["route flips prevented"] == 2
+    in_plan = json.loads(three_runs[2]["plan"].read_text())["summary"]["hysteresis"]  # the same counts as the plan
+    assert in_plan == {
+        "decisions_with_previous_route": report["decisions with a previous route"],
+        "lanes_held": report["lanes held by hysteresis"],
+        "flips_prevented": report["route flips prevented"],
+    }
     assert three_runs[3]["report"]["route flips prevented"] == 0
 
 

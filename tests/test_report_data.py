@@ -65,6 +65,14 @@ def test_header_counts_equal_sql(sample_built: Built, sample_con: duckdb.DuckDBP
     assert "route flips prevented" not in rows
 
 
+def test_header_says_nothing_of_hysteresis_a_database_does_not_hold(tmp_path: Path) -> None:
+    with duckdb.connect() as con:
+        con.execute("create table routing_decisions as select 't' as target, 's' as symbol")
+        rows = dict(header.header(con, {}, tmp_path / "plan.json", tmp_path / "t.duckdb").rows)
+    assert rows["policy"] is None and rows["targets"] == 1
+    assert rows["route hysteresis"] is None  # no policy in the database: not known, not "off"
+
+
 # ------------------------------------------------------------------ 2. routes
 
 

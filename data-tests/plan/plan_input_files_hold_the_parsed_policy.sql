@@ -51,7 +51,7 @@ checked as (
                 then
                     'the routing policy file ' || coalesce(parsed.policy_file, hashed.paths)
                     || ' is not the file the policy models parsed: they parsed bytes with SHA-256 '
-                    || coalesce(parsed.sha256, 'none') || ', plan_input_files hashed ' || hashed.sha256
+                    || coalesce(parsed.sha256, 'none') || ', plan_input_files hashed ' || coalesce(hashed.sha256, 'none')
                     || '; expected the same bytes (was it edited during the build? run the build again)'
         end as message
     from hashed

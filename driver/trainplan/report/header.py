@@ -22,7 +22,10 @@ def _count(con: duckdb.DuckDBPyConnection, relation: str, where: str = "") -> in
 
 def _hysteresis(con: duckdb.DuckDBPyConnection) -> list[tuple[str, Any]]:
     """Whether route hysteresis decided this build and, when it did, what it did (the master plan's
-    `summary.hysteresis`, from the same relations)."""
+    `summary.hysteresis`, from the same relations). Not known (None) where the database holds no policy, as for
+    the policy's own row."""
+    if not has_relation(con, "routing_policy"):
+        return [("route hysteresis", None)]
     enabled, semantics = hysteresis_setting(con)
     if not enabled:
         return [("route hysteresis", "off")]
