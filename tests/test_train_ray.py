@@ -1,6 +1,7 @@
 """`trainplan train --executor ray --address` on a real two-node Ray cluster started on this machine (one per
-module, tests/ray_cluster.py): every job once on both nodes, a lost node's attempt retried, a hanging trainer
-cancelled at --timeout, --resume after killing train, refusals before the run. The node is killed last."""
+module, tests/ray_cluster.py): every job once on both nodes, a lost node's attempt retried, a dead worker's attempt
+failed on a node that stays, a hanging trainer cancelled at --timeout, --resume after killing train, refusals before
+the run. The node is killed last; tests/test_ray_lost_attempts.py fixes Ray's answers for each kind of loss."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from trainplan.train.ray_task import NODE_FILE
 
 from tests.ray_cluster import ENV, HEAD, WORKER, RayCluster, short_temp_dir
 from tests.test_train_run import _distinct_families
@@ -90,6 +92,8 @@ def test_every_job_runs_once_with_its_families_on_both_nodes(
         assert Path(rec["artifacts_dir"], "model.txt").read_text() == rec["job_id"]
         assert f"trained {rec['job_id']} attempt 1" in rec["output_tail"]
         assert rec["node"] == node_ids[rec["host"]]  # the node that ran it, named
+        assert rec["artifacts"] == ["model.txt", "output.log"]  # the attempt's node marker is removed
+        assert not Path(rec["artifacts_dir"], NODE_FILE).exists()
     # two jobs in flight, one CPU per node and per job: the first two jobs ran on different nodes
     assert {r["host"] for r in done} == {HEAD, WORKER}
     session = records(ledger, "session")[0]
@@ -139,6 +143,24 @@ def test_a_hanging_trainer_is_cancelled_at_the_timeout(cluster: RayCluster, tmp_
     assert by_job[hang]["status"] == "timed_out"
     assert f"{hang} hangs" in by_job[hang]["output_tail"]
     assert {r["status"] for j, r in by_job.items() if j != hang} == {"succeeded"}
+
+
+def test_a_worker_that_dies_fails_its_attempt_on_a_node_that_stays(
+    cluster: RayCluster, node_ids: dict[str, str], tmp_path: Path
+) -> None:
+    doc = plan_document(targets=("ta",), symbols=("AAA", "BBB"))
+    root = write_plan(tmp_path / "plan", doc)
+    ledger = tmp_path / "ledger"
+    dies = "sym_ta_AAA"
+    code, out = _run(cluster, root, ledger, "--trainer", TRAINER, env={"TRAINPLAN_TEST_EXIT": dies})
+    assert code == 1, out
+    by_job = {r["job_id"]: r for r in ends(ledger)}
+    assert by_job[dies]["status"] == "failed"
+    assert by_job[dies]["error"] == "the Ray worker process died during the attempt"  # not "node lost"
+    assert by_job[dies]["node"] == node_ids[by_job[dies]["host"]]  # where it died, from the attempt's marker
+    assert NODE_FILE not in by_job[dies]["artifacts"]
+    assert {r["status"] for j, r in by_job.items() if j != dies} == {"succeeded"}
+    assert len(node_ids) == 2 and cluster.nodes() == node_ids  # both nodes still there
 
 
 COMMAND = """

@@ -54,7 +54,7 @@ class AttemptSpec:
     run_id: str
     plan_id: str
     attempt: int  # 1 for the first attempt, 2 for the first retry, ...
-    artifacts_dir: str  # created by the executor before the job starts; the job's output log goes there
+    artifacts_dir: str  # created where the attempt runs, when it starts; the job's output log goes there
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,10 @@ in-flight cap, deadlines, retries and the ledger; Ray only places and runs tasks
   retry is the scheduler's, so every attempt is a ledger record;
 - `wait(timeout)`: `ray.wait` on the tasks in flight; a task that raised inside Ray becomes a result: a task
   cancelled by `cancel` is `killed`; a node that died is an error starting `node lost:` (retried on another node
-  within `--retries`); a Ray worker that died (e.g. `os._exit` in a trainer) is an error;
+  within `--retries`); a Ray worker that died (e.g. `os._exit` in a trainer) is an error, unless its node is
+  gone too (Ray may report the worker's death first): each attempt notes its node in its folder
+  (`ray_task.NODE_FILE`), and a node Ray no longer lists as alive, or whose node manager refuses a connection
+  for NODE_CHECK_S, is a lost node;
 - `cancel(key)`: `ray.cancel(ref, force=True)`: the worker process and its children are killed;
 - `broken()`: the head's GCS port is probed every few seconds while attempts run; when it stays unreachable the
   attempts in flight are reported failed (node lost: the head) and the scheduler ends the run (`--resume`
@@ -38,13 +41,21 @@ from typing import Any
 from trainplan.config.training_policy import JobResources
 from trainplan.errors import TrainplanError
 from trainplan.train.executor import AttemptResult, AttemptSpec, JsonValue, Payload
-from trainplan.train.ray_task import ENV_PREFIX, RaySession, probe_artifacts_root, run_attempt
-from trainplan.train.worker import HOST, list_artifacts, output_tail
+from trainplan.train.ray_task import (
+    ENV_PREFIX,
+    RaySession,
+    attempt_artifacts,
+    node_of_attempt,
+    probe_artifacts_root,
+    run_attempt,
+)
+from trainplan.train.worker import HOST, output_tail
 
 INSTALL_HINT = "pip install 'trainplan[ray]'"
 HEAD_PROBE_EVERY_S = 2.0
 HEAD_LOST_AFTER = 3  # failed probes in a row
 PROBE_TIMEOUT_S = 120.0
+NODE_CHECK_S = 2.0  # how long a node whose worker died must keep answering to count as alive
 GB = 1024**3
 
 
@@ -78,6 +89,7 @@ class Node:
     node_id: str
     name: str  # the name given to `ray start --node-name`, else the node's IP address
     resources: Mapping[str, float]
+    raylet: tuple[str, int] | None = None  # the node manager's address, probed when a worker there dies
 
     def fits(self, want: JobResources) -> bool:
         have = self.resources
@@ -154,7 +166,9 @@ class RayExecutor:
         for info in self._ray.nodes():
             if info.get("Alive"):
                 name = info.get("NodeName") or info.get("NodeManagerAddress") or info["NodeID"][:12]
-                out[info["NodeID"]] = Node(info["NodeID"], str(name), dict(info.get("Resources") or {}))
+                host, port = info.get("NodeManagerAddress"), info.get("NodeManagerPort")
+                raylet = (str(host), int(port)) if host and port else None
+                out[info["NodeID"]] = Node(info["NodeID"], str(name), dict(info.get("Resources") or {}), raylet)
         return out
 
     def _size(self) -> int:
@@ -307,7 +321,12 @@ class RayExecutor:
         except ray.exceptions.WorkerCrashedError:
             if attempt.killed:
                 return self._lost(attempt, "killed", "killed (its Ray task was cancelled)", None)
-            return self._lost(attempt, "error", "the Ray worker process died during the attempt", None)
+            node_id = node_of_attempt(attempt.spec.artifacts_dir)
+            if node_id is not None and not self._node_answers(node_id):
+                # the whole node went: Ray may notice the worker's death before the node's
+                name = self.nodes[node_id].name if node_id in self.nodes else node_id[:12]
+                return self._lost(attempt, "error", f"node lost: the Ray node {name} died during the attempt", node_id)
+            return self._lost(attempt, "error", "the Ray worker process died during the attempt", node_id)
         except ray.exceptions.RayError as err:
             if attempt.killed:
                 return self._lost(attempt, "killed", "killed (its Ray task was cancelled)", None)
@@ -330,13 +349,31 @@ class RayExecutor:
             error=error,
             metrics=None,
             output_tail=output_tail(folder),
-            artifacts=list_artifacts(folder) if os.path.isdir(folder) else [],
+            artifacts=attempt_artifacts(folder) if os.path.isdir(folder) else [],
             host=node.name if node else "",  # the node is unknown (a cancelled task, a lost head)
             pid=None,
             started_at=attempt.submitted_at,
             ended_at=time.time(),
             node=node_id,
         )
+
+    def _node_answers(self, node_id: str) -> bool:
+        """Whether the node is alive: Ray still lists it and its node manager takes a connection, checked a few
+        times over NODE_CHECK_S (a node being killed loses its worker a moment before its node manager)."""
+        deadline = time.monotonic() + NODE_CHECK_S
+        while True:
+            info = next((n for n in self._ray.nodes() if n.get("NodeID") == node_id), None)
+            if info is None or not info.get("Alive"):
+                return False
+            node = self.nodes.get(node_id)
+            if node is not None and node.raylet is not None:
+                try:
+                    socket.create_connection(node.raylet, timeout=1.0).close()
+                except OSError:
+                    return False
+            if time.monotonic() >= deadline:
+                return True
+            time.sleep(NODE_CHECK_S / 4)
 
     # --- the head ---------------------------------------------------------------------------------------------
 

@@ -13,15 +13,17 @@ the worker's child processes with it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from trainplan.train.executor import AttemptResult, AttemptSpec, Payload
-from trainplan.train.worker import Runner, _Output, runner_for
+from trainplan.train.worker import Runner, _Output, list_artifacts, runner_for
 
 ENV_PREFIX = "TRAINPLAN_"
+NODE_FILE = ".ray-node"  # in the attempt's folder: the Ray node id it runs on
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,35 @@ def _node_id() -> str:
 
 
 def run_attempt(session: RaySession, spec: AttemptSpec) -> AttemptResult:
-    """One attempt, in a Ray worker: its result, with the Ray node that ran it."""
+    """One attempt, in a Ray worker: its result, with the Ray node that ran it.
+
+    The node is also written to the attempt's folder first (NODE_FILE): when the worker dies, the driver reads it
+    to tell a lost node from a crashed worker."""
+    node = _node_id()
+    marker = os.path.join(spec.artifacts_dir, NODE_FILE)
+    with contextlib.suppress(OSError):  # a folder that cannot be written is the runner's error to report
+        os.makedirs(spec.artifacts_dir, exist_ok=True)
+        with open(marker, "w", encoding="utf-8") as handle:
+            handle.write(node)
     runner = _PROCESS.prepare(session)
-    return replace(runner(spec), node=_node_id())
+    result = runner(spec)
+    with contextlib.suppress(OSError):
+        os.unlink(marker)
+    return replace(result, artifacts=[a for a in result.artifacts if a != NODE_FILE], node=node)
+
+
+def attempt_artifacts(artifacts_dir: str) -> list[str]:
+    """The attempt's files, without NODE_FILE (which an attempt whose worker died leaves behind)."""
+    return [a for a in list_artifacts(artifacts_dir) if a != NODE_FILE]
+
+
+def node_of_attempt(artifacts_dir: str) -> str | None:
+    """The Ray node an attempt started on (NODE_FILE in its folder), or None when it did not start."""
+    try:
+        with open(os.path.join(artifacts_dir, NODE_FILE), encoding="utf-8") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
 
 
 def probe_artifacts_root(root: str) -> tuple[str, str, str | None]:
