@@ -1,5 +1,5 @@
 """How the Ray executor names an attempt whose Ray worker died (`RayExecutor._collect`): a lost node when the node
-the attempt noted in its folder is gone, else a crashed worker. Ray may report a killed node's tasks as crashed
+the attempt noted in its folder no longer takes connections, else a crashed worker. Ray may report a killed node's tasks as crashed
 workers before it marks the node dead, so the tests/test_train_ray.py node-loss test alone cannot show each path:
 here Ray's answers are fixed. Ray's own exception classes are used; no cluster is started."""
 
@@ -62,8 +62,8 @@ def _collect(executor: RayExecutor, folder: Path, *, noted: str | None) -> Any:
     return executor._collect(ref)
 
 
-def _alive(node_id: str, alive: bool = True) -> dict[str, Any]:
-    return {"NodeID": node_id, "Alive": alive}
+def _alive(node_id: str) -> dict[str, Any]:
+    return {"NodeID": node_id, "NodeName": node_id[:12], "Alive": True, "Resources": {"CPU": 1.0}}
 
 
 @pytest.fixture(autouse=True)
@@ -71,10 +71,33 @@ def quick_node_check(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ray_executor, "NODE_CHECK_S", 0.2)
 
 
-def test_a_crashed_worker_whose_node_ray_lists_as_dead_is_a_lost_node(
+def test_a_crashed_worker_on_a_node_ray_no_longer_lists_is_a_lost_node(
     tmp_path: Path, listening: tuple[str, int]
 ) -> None:
-    executor = _executor(ray.exceptions.WorkerCrashedError(), [_alive(WORKER_ID, False)], listening)
+    executor = _executor(ray.exceptions.WorkerCrashedError(), [_alive(HEAD_ID)], listening)
+    executor.nodes = {}  # the node joined after the run started, and is gone when its worker dies
+    result = _collect(executor, tmp_path / "a", noted=WORKER_ID)
+    assert result.outcome == "error"
+    assert result.error == f"node lost: the Ray node {WORKER_ID[:12]} died during the attempt"
+    assert result.node == WORKER_ID
+    assert result.artifacts == ["output.log"] and "training AAA" in result.output_tail
+
+
+def test_a_crashed_worker_on_a_node_not_known_when_the_head_does_not_answer_is_a_lost_node(
+    tmp_path: Path, listening: tuple[str, int]
+) -> None:
+    def head_gone() -> list[dict[str, Any]]:
+        raise ConnectionError("GCS unreachable")
+
+    executor = _executor(ray.exceptions.WorkerCrashedError(), [], listening)
+    executor._ray.nodes = head_gone
+    executor.nodes = {}
+    result = _collect(executor, tmp_path / "a", noted=WORKER_ID)
+    assert result.error == f"node lost: the Ray node {WORKER_ID[:12]} died during the attempt"
+
+
+def test_a_crashed_worker_whose_node_manager_refuses_connections_is_a_lost_node(tmp_path: Path) -> None:
+    executor = _executor(ray.exceptions.WorkerCrashedError(), [_alive(WORKER_ID)], _closed_port())
     result = _collect(executor, tmp_path / "a", noted=WORKER_ID)
     assert result.outcome == "error"
     assert result.error == "node lost: the Ray node tp-worker died during the attempt"
@@ -82,17 +105,14 @@ def test_a_crashed_worker_whose_node_ray_lists_as_dead_is_a_lost_node(
     assert result.artifacts == ["output.log"] and "training AAA" in result.output_tail
 
 
-def test_a_crashed_worker_whose_node_manager_refuses_connections_is_a_lost_node(tmp_path: Path) -> None:
-    executor = _executor(ray.exceptions.WorkerCrashedError(), [_alive(WORKER_ID)], _closed_port())
-    result = _collect(executor, tmp_path / "a", noted=WORKER_ID)
-    assert result.error == "node lost: the Ray node tp-worker died during the attempt"
-    assert result.node == WORKER_ID
-
-
 def test_a_crashed_worker_on_a_node_that_keeps_answering_is_a_crashed_worker(
     tmp_path: Path, listening: tuple[str, int]
 ) -> None:
-    executor = _executor(ray.exceptions.WorkerCrashedError(), [_alive(WORKER_ID), _alive(HEAD_ID)], listening)
+    def head_asked() -> list[dict[str, Any]]:
+        raise AssertionError("the head was asked about a node already known")
+
+    executor = _executor(ray.exceptions.WorkerCrashedError(), [], listening)
+    executor._ray.nodes = head_asked
     result = _collect(executor, tmp_path / "a", noted=WORKER_ID)
     assert result.outcome == "error"
     assert result.error == "the Ray worker process died during the attempt"
@@ -101,7 +121,7 @@ def test_a_crashed_worker_on_a_node_that_keeps_answering_is_a_crashed_worker(
 
 
 def test_a_crashed_worker_with_no_noted_node_is_a_crashed_worker(tmp_path: Path) -> None:
-    executor = _executor(ray.exceptions.WorkerCrashedError(), [], _closed_port())  # even with every node gone
+    executor = _executor(ray.exceptions.WorkerCrashedError(), [], _closed_port())  # even with the node gone
     result = _collect(executor, tmp_path / "a", noted=None)
     assert result.error == "the Ray worker process died during the attempt"
     assert (result.node, result.host) == (None, "")
@@ -109,7 +129,7 @@ def test_a_crashed_worker_with_no_noted_node_is_a_crashed_worker(tmp_path: Path)
 
 def test_a_node_died_error_names_the_node_from_its_message(tmp_path: Path, listening: tuple[str, int]) -> None:
     err = ray.exceptions.NodeDiedError(f"Task failed because the node (node ID: {WORKER_ID}) died.")
-    executor = _executor(err, [_alive(WORKER_ID)], listening)
+    executor = _executor(err, [], listening)
     result = _collect(executor, tmp_path / "a", noted=WORKER_ID)
     assert result.error == "node lost: the Ray node tp-worker died during the attempt"
     assert result.node == WORKER_ID

@@ -13,8 +13,8 @@ in-flight cap, deadlines, retries and the ledger; Ray only places and runs tasks
   cancelled by `cancel` is `killed`; a node that died is an error starting `node lost:` (retried on another node
   within `--retries`); a Ray worker that died (e.g. `os._exit` in a trainer) is an error, unless its node is
   gone too (Ray may report the worker's death first): each attempt notes its node in its folder
-  (`ray_task.NODE_FILE`), and a node Ray no longer lists as alive, or whose node manager refuses a connection
-  for NODE_CHECK_S, is a lost node;
+  (`ray_task.NODE_FILE`), and a node whose node manager refuses (or does not take) a connection within
+  NODE_CHECK_S is a lost node;
 - `cancel(key)`: `ray.cancel(ref, force=True)`: the worker process and its children are killed;
 - `broken()`: the head's GCS port is probed every few seconds while attempts run; when it stays unreachable the
   attempts in flight are reported failed (node lost: the head) and the scheduler ends the run (`--resume`
@@ -358,19 +358,24 @@ class RayExecutor:
         )
 
     def _node_answers(self, node_id: str) -> bool:
-        """Whether the node is alive: Ray still lists it and its node manager takes a connection, checked a few
-        times over NODE_CHECK_S (a node being killed loses its worker a moment before its node manager)."""
+        """Whether the node is alive: its node manager takes a connection, again and again for NODE_CHECK_S (a
+        node being killed loses its worker a moment before its node manager). Only the node is asked, not the
+        head, which may be what went away; a node not known yet is looked up in Ray's alive nodes first."""
+        node = self.nodes.get(node_id)
+        if node is None:
+            with contextlib.suppress(Exception):  # the head may be gone too: then so is the node, for this run
+                self.nodes = self._nodes()
+            node = self.nodes.get(node_id)
+            if node is None:
+                return False
+        if node.raylet is None:
+            return True  # nothing to ask: the worker's death is all that is known
         deadline = time.monotonic() + NODE_CHECK_S
         while True:
-            info = next((n for n in self._ray.nodes() if n.get("NodeID") == node_id), None)
-            if info is None or not info.get("Alive"):
+            try:
+                socket.create_connection(node.raylet, timeout=1.0).close()
+            except OSError:
                 return False
-            node = self.nodes.get(node_id)
-            if node is not None and node.raylet is not None:
-                try:
-                    socket.create_connection(node.raylet, timeout=1.0).close()
-                except OSError:
-                    return False
             if time.monotonic() >= deadline:
                 return True
             time.sleep(NODE_CHECK_S / 4)
