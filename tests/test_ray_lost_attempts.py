@@ -71,53 +71,43 @@ def quick_node_check(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ray_executor, "NODE_CHECK_S", 0.2)
 
 
-def test_a_crashed_worker_on_a_node_ray_no_longer_lists_is_a_lost_node(
-    tmp_path: Path, listening: tuple[str, int]
+def _head_not_asked() -> list[dict[str, Any]]:
+    raise AssertionError("the head was asked about a node already known")
+
+
+def _head_gone() -> list[dict[str, Any]]:
+    raise ConnectionError("GCS unreachable")
+
+
+@pytest.mark.parametrize(
+    ("answers", "error"),
+    [
+        (True, "the Ray worker process died during the attempt"),
+        (False, "node lost: the Ray node tp-worker died during the attempt"),
+    ],
+)
+def test_a_crashed_worker_on_a_known_node_is_named_by_asking_its_node_manager_only(
+    tmp_path: Path, listening: tuple[str, int], answers: bool, error: str
+) -> None:
+    executor = _executor(ray.exceptions.WorkerCrashedError(), [], listening if answers else _closed_port())
+    executor._ray.nodes = _head_not_asked
+    result = _collect(executor, tmp_path / "a", noted=WORKER_ID)
+    assert result.outcome == "error" and result.error == error
+    assert (result.node, result.host) == (WORKER_ID, "tp-worker")  # where it died, from the attempt's marker
+    assert result.artifacts == ["output.log"] and "training AAA" in result.output_tail
+
+
+@pytest.mark.parametrize("head", ["answers", "gone"])
+def test_a_crashed_worker_on_a_node_not_known_and_not_alive_is_a_lost_node(
+    tmp_path: Path, listening: tuple[str, int], head: str
 ) -> None:
     executor = _executor(ray.exceptions.WorkerCrashedError(), [_alive(HEAD_ID)], listening)
+    if head == "gone":
+        executor._ray.nodes = _head_gone
     executor.nodes = {}  # the node joined after the run started, and is gone when its worker dies
     result = _collect(executor, tmp_path / "a", noted=WORKER_ID)
-    assert result.outcome == "error"
     assert result.error == f"node lost: the Ray node {WORKER_ID[:12]} died during the attempt"
     assert result.node == WORKER_ID
-    assert result.artifacts == ["output.log"] and "training AAA" in result.output_tail
-
-
-def test_a_crashed_worker_on_a_node_not_known_when_the_head_does_not_answer_is_a_lost_node(
-    tmp_path: Path, listening: tuple[str, int]
-) -> None:
-    def head_gone() -> list[dict[str, Any]]:
-        raise ConnectionError("GCS unreachable")
-
-    executor = _executor(ray.exceptions.WorkerCrashedError(), [], listening)
-    executor._ray.nodes = head_gone
-    executor.nodes = {}
-    result = _collect(executor, tmp_path / "a", noted=WORKER_ID)
-    assert result.error == f"node lost: the Ray node {WORKER_ID[:12]} died during the attempt"
-
-
-def test_a_crashed_worker_whose_node_manager_refuses_connections_is_a_lost_node(tmp_path: Path) -> None:
-    executor = _executor(ray.exceptions.WorkerCrashedError(), [_alive(WORKER_ID)], _closed_port())
-    result = _collect(executor, tmp_path / "a", noted=WORKER_ID)
-    assert result.outcome == "error"
-    assert result.error == "node lost: the Ray node tp-worker died during the attempt"
-    assert (result.node, result.host) == (WORKER_ID, "tp-worker")
-    assert result.artifacts == ["output.log"] and "training AAA" in result.output_tail
-
-
-def test_a_crashed_worker_on_a_node_that_keeps_answering_is_a_crashed_worker(
-    tmp_path: Path, listening: tuple[str, int]
-) -> None:
-    def head_asked() -> list[dict[str, Any]]:
-        raise AssertionError("the head was asked about a node already known")
-
-    executor = _executor(ray.exceptions.WorkerCrashedError(), [], listening)
-    executor._ray.nodes = head_asked
-    result = _collect(executor, tmp_path / "a", noted=WORKER_ID)
-    assert result.outcome == "error"
-    assert result.error == "the Ray worker process died during the attempt"
-    assert (result.node, result.host) == (WORKER_ID, "tp-worker")
-    assert NODE_FILE not in result.artifacts
 
 
 def test_a_crashed_worker_with_no_noted_node_is_a_crashed_worker(tmp_path: Path) -> None:
