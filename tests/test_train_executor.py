@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from trainplan.train import local
 from trainplan.train.executor import AttemptResult, AttemptSpec, TrainerPayload
 from trainplan.train.local import LocalExecutor, WorkersCannotStart
 
@@ -78,10 +82,55 @@ def test_a_worker_that_dies_fails_its_attempt_and_is_replaced(tmp_path: Path, mo
         ex.close()
 
 
-def test_workers_that_cannot_start_are_an_error_not_a_hang(tmp_path: Path) -> None:
+def test_a_dead_workers_second_event_in_one_poll_never_reaches_its_replacement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's exit shows twice (its pidfd and its result pipe's end); when both come in one poll, the first
+    reaps it and spawns a replacement, which can get the same fd numbers: the second must not be taken as the
+    replacement's (it would wait for it to exit, count a failed start and kill it)."""
+    monkeypatch.setenv("TRAINPLAN_TEST_EXIT", "sym_t_A")
+    spawned: list[int] = []
+
+    class Counted(LocalExecutor):
+        def _spawn(self) -> Any:
+            worker = super()._spawn()
+            spawned.append(worker.pid)
+            return worker
+
+    ex = Counted(1, TrainerPayload(TRAINER, str(REPO)))
+    try:
+        wait_until(lambda: ex.wait(0.05) == [] and ex.free_slots() == 1, "a ready worker")
+        (dying,) = ex._workers
+        ex.submit(_spec(tmp_path, 3))
+        wait_until(lambda: ex._exited(dying), "the worker to exit")  # both its events are pending now
+        (result,) = ex.wait(0.05)
+        assert result.outcome == "error" and result.exit_code == 3
+        wait_until(lambda: ex.wait(0.05) == [] and ex.free_slots() == 1, "the replacement ready")
+        assert len(spawned) == 2, spawned  # the first worker and one replacement, never killed and spawned again
+        assert [w.pid for w in ex._workers] == spawned[1:] and alive(spawned[1])
+        assert ex._start_failures == 0
+    finally:
+        ex.close()
+
+
+@pytest.mark.parametrize("parent", ["prompt", "slow"])
+def test_workers_that_cannot_start_are_an_error_not_a_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parent: str
+) -> None:
+    """`slow`: the parent is held up right after starting a worker (a loaded machine), so the worker has exited
+    before the parent sends it the payload: still the same one-line error, not a BrokenPipeError."""
+
     class Broken(LocalExecutor):
         worker_command = (sys.executable, "-c", "import sys; sys.stderr.write('no trainplan here'); sys.exit(3)")
 
+    if parent == "slow":
+
+        class SlowParent(subprocess.Popen):  # type: ignore[type-arg]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)  # it has exited (not reaped: the executor reaps)
+
+        monkeypatch.setattr(local.subprocess, "Popen", SlowParent)
     executor = Broken(2, TrainerPayload(TRAINER, str(tmp_path)))
     try:
         with pytest.raises(WorkersCannotStart, match="no trainplan here"):

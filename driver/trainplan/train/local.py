@@ -97,9 +97,11 @@ class LocalExecutor:
 
     def wait(self, timeout: float) -> list[AttemptResult]:
         out: list[AttemptResult] = []
-        for fd, _events in self._poller.poll(math.ceil(max(0.0, timeout) * 1000)):
-            entry = self._fds.get(fd)
-            if entry is not None:  # None: its worker was reaped by an earlier event of this batch
+        # each event is tied to its worker before any is serviced: servicing one can reap a worker and spawn its
+        # replacement on the same fd numbers, and a later event of this batch is still the old worker's
+        events = [self._fds.get(fd) for fd, _events in self._poller.poll(math.ceil(max(0.0, timeout) * 1000))]
+        for entry in events:
+            if entry is not None and not entry[0].gone:  # gone: reaped by an earlier event of this batch
                 worker, is_pidfd = entry
                 out.extend(self._service(worker, is_pidfd))
         return out
@@ -150,7 +152,8 @@ class LocalExecutor:
             if fd is not None:
                 self._poller.register(fd, select.POLLIN)
                 self._fds[fd] = (worker, is_pidfd)
-        worker.tasks.send(("init", self.payload))
+        with contextlib.suppress(BrokenPipeError):  # it died already: its pidfd or result pipe says so next
+            worker.tasks.send(("init", self.payload))
         return worker
 
     @staticmethod
