@@ -62,8 +62,10 @@ def open_in_chromium(report: ReportResult, workdir: Path) -> dict:
             args=FLAGS,
             offline=True,
             viewport={"width": 1400, "height": 1000},
+            timeout=RENDER_TIMEOUT_MS,  # Chromium's start, on a busy machine
         )
         try:
+            context.set_default_timeout(RENDER_TIMEOUT_MS)  # goto, screenshot, the filter's clicks
             context.route("**/*", block)
             page = context.new_page()
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

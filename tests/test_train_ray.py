@@ -34,6 +34,10 @@ from tests.train_support import (
     write_plan,
 )
 
+# waits that include starting `train`, connecting to the cluster and Ray's workers starting (or noticing a dead
+# node): generous, since they only end early when the test passes
+RAY_WAIT_S = 180
+
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster]:
@@ -76,8 +80,13 @@ def test_every_job_runs_once_with_its_families_on_both_nodes(
 ) -> None:
     doc = _distinct_families(plan_document(blocked_symbols=("CCC",)))
     root = write_plan(tmp_path / "plan", doc)
-    ledger = tmp_path / "ledger"
-    code, out = _run(cluster, root, ledger, "--trainer", TRAINER, env={"TRAINPLAN_TEST_SLEEP": "0.3"})
+    ledger, log, gate, env = gated(tmp_path)
+    proc = _train(cluster, root, ledger, "--trainer", TRAINER, env=env)
+    # two jobs held at the gate at once: one CPU per node and per job, so one runs on each node
+    wait_until(lambda: len(started(log)) >= 2, "a job running on each node", timeout=RAY_WAIT_S)
+    gate.touch()
+    out, _ = proc.communicate(timeout=300)
+    code = proc.returncode
     assert code == 0, out
     assert "2 nodes (tp-head, tp-worker)" in out
     done = ends(ledger)
@@ -94,7 +103,6 @@ def test_every_job_runs_once_with_its_families_on_both_nodes(
         assert rec["node"] == node_ids[rec["host"]]  # the node that ran it, named
         assert rec["artifacts"] == ["model.txt", "output.log"]  # the attempt's node marker is removed
         assert not Path(rec["artifacts_dir"], NODE_FILE).exists()
-    # two jobs in flight, one CPU per node and per job: the first two jobs ran on different nodes
     assert {r["host"] for r in done} == {HEAD, WORKER}
     session = records(ledger, "session")[0]
     assert session["executor"] == "ray" and session["address"] == cluster.address
@@ -137,7 +145,9 @@ def test_a_hanging_trainer_is_cancelled_at_the_timeout(cluster: RayCluster, tmp_
     root = write_plan(tmp_path / "plan", doc)
     ledger = tmp_path / "ledger"
     hang = "sym_ta_AAA"
-    code, out = _run(cluster, root, ledger, "--trainer", TRAINER, "--timeout", "3", env={"TRAINPLAN_TEST_HANG": hang})
+    # the timeout covers a normal job's start on a busy machine (Ray's dispatch, the worker importing the
+    # trainer); only the hanging job waits for it
+    code, out = _run(cluster, root, ledger, "--trainer", TRAINER, "--timeout", "15", env={"TRAINPLAN_TEST_HANG": hang})
     assert code == 1, out
     by_job = {r["job_id"]: r for r in ends(ledger)}
     assert by_job[hang]["status"] == "timed_out"
@@ -186,7 +196,7 @@ def test_a_command_runs_on_the_worker_and_is_killed_with_its_task(cluster: RayCl
         root,
         ledger,
         "--timeout",
-        "3",
+        "15",  # covers a normal job's start on a busy machine; only the hanging command waits for it
         "--command",
         "--",
         sys.executable,
@@ -210,7 +220,9 @@ def test_resume_after_killing_train_finishes_the_rest(cluster: RayCluster, tmp_p
     root = write_plan(tmp_path / "plan", doc)
     ledger, log, gate, env = gated(tmp_path, stop_after=2)
     proc = _train(cluster, root, ledger, "--trainer", TRAINER, env=env)
-    wait_until(lambda: len(_succeeded(ledger)) >= 2 and len(started(log)) >= 4, "2 jobs done, 2 waiting")
+    wait_until(
+        lambda: len(_succeeded(ledger)) >= 2 and len(started(log)) >= 4, "2 jobs done, 2 waiting", timeout=RAY_WAIT_S
+    )
     kill(proc, signal.SIGKILL)
     done_before = set(_succeeded(ledger))
     gate.touch()
@@ -228,7 +240,7 @@ def test_ctrl_c_twice_cancels_the_running_ray_tasks(cluster: RayCluster, tmp_pat
     ledger, log, _, env = gated(tmp_path)
     proc = _train(cluster, root, ledger, "--trainer", TRAINER, env=env)
     try:
-        wait_until(lambda: len(started(log)) == 2, "two jobs in flight")
+        wait_until(lambda: len(started(log)) == 2, "two jobs in flight", timeout=RAY_WAIT_S)
         pids = {int(line.split()[1]) for line in log.read_text().splitlines()}
         out = interrupt_twice(proc)
     finally:
@@ -250,9 +262,11 @@ def test_a_lost_node_fails_its_attempt_which_is_retried_on_the_other(
     root = write_plan(tmp_path / "plan", doc)
     ledger, log, gate, env = gated(tmp_path)
     proc = _train(cluster, root, ledger, "--trainer", TRAINER, "--retries", "2", "--retry-backoff", "0", env=env)
-    wait_until(lambda: len(started(log)) >= 2, "a job running on each node")
+    wait_until(lambda: len(started(log)) >= 2, "a job running on each node", timeout=RAY_WAIT_S)
     cluster.kill_node(WORKER)
-    wait_until(lambda: any(r["status"] == "failed" for r in ends(ledger)), "the lost attempt recorded")
+    wait_until(
+        lambda: any(r["status"] == "failed" for r in ends(ledger)), "the lost attempt recorded", timeout=RAY_WAIT_S
+    )
     gate.touch()
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 0, out
@@ -276,7 +290,7 @@ def test_the_head_going_away_ends_the_run_and_resume_finishes_it(cluster: RayClu
     root = write_plan(tmp_path / "plan", doc)
     ledger, log, gate, env = gated(tmp_path)
     proc = _train(cluster, root, ledger, "--trainer", TRAINER, "--retries", "1", "--retry-backoff", "0", env=env)
-    wait_until(lambda: len(started(log)) >= 1, "a job running on the head")
+    wait_until(lambda: len(started(log)) >= 1, "a job running on the head", timeout=RAY_WAIT_S)
     cluster.kill_node(HEAD)
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 1, out
