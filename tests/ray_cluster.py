@@ -78,7 +78,18 @@ class RayCluster:
     groups: dict[str, int] = field(default_factory=dict)  # node name -> process group of its `ray start`
     owned_temp: bool = False
 
-    def start(self) -> RayCluster:
+    def start(self, tries: int = 3) -> RayCluster:
+        """Start the head and the worker node; again on fresh ports when a start fails (a port picked free can be
+        taken by another process before `ray start` binds it)."""
+        for _ in range(tries - 1):
+            try:
+                return self._start_once()
+            except (RuntimeError, subprocess.TimeoutExpired):
+                for name in [WORKER, HEAD]:
+                    self.kill_node(name)
+        return self._start_once()
+
+    def _start_once(self) -> RayCluster:
         port = free_port()
         self._ray_start(
             HEAD,
