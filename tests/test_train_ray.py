@@ -169,6 +169,7 @@ def test_a_worker_that_dies_fails_its_attempt_on_a_node_that_stays(
     assert by_job[dies]["error"] == "the Ray worker process died during the attempt"  # not "node lost"
     assert by_job[dies]["node"] == node_ids[by_job[dies]["host"]]  # where it died, from the attempt's marker
     assert NODE_FILE not in by_job[dies]["artifacts"]
+    assert not Path(by_job[dies]["artifacts_dir"], NODE_FILE).exists()  # train removed what the dead worker left
     assert {r["status"] for j, r in by_job.items() if j != dies} == {"succeeded"}
     assert len(node_ids) == 2 and cluster.nodes() == node_ids  # both nodes still there
 

@@ -13,8 +13,8 @@ in-flight cap, deadlines, retries and the ledger; Ray only places and runs tasks
   cancelled by `cancel` is `killed`; a node that died is an error starting `node lost:` (retried on another node
   within `--retries`); a Ray worker that died (e.g. `os._exit` in a trainer) is an error, unless its node is
   gone too (Ray may report the worker's death first): each attempt notes its node in its folder
-  (`ray_task.NODE_FILE`), and a node whose node manager refuses (or does not take) a connection within
-  NODE_CHECK_S is a lost node;
+  (`ray_task.NODE_FILE`), and a node whose node manager refuses (or does not take) a connection during
+  NODE_CHECK_S is a lost node (checked once per node and batch of results: the scheduler waits that long);
 - `cancel(key)`: `ray.cancel(ref, force=True)`: the worker process and its children are killed;
 - `broken()`: the head's GCS port is probed every few seconds while attempts run; when it stays unreachable the
   attempts in flight are reported failed (node lost: the head) and the scheduler ends the run (`--resume`
@@ -44,12 +44,12 @@ from trainplan.train.executor import AttemptResult, AttemptSpec, JsonValue, Payl
 from trainplan.train.ray_task import (
     ENV_PREFIX,
     RaySession,
-    attempt_artifacts,
-    node_of_attempt,
+    attempt_node,
     probe_artifacts_root,
+    remove_node_marker,
     run_attempt,
 )
-from trainplan.train.worker import HOST, output_tail
+from trainplan.train.worker import HOST, list_artifacts, output_tail
 
 INSTALL_HINT = "pip install 'trainplan[ray]'"
 HEAD_PROBE_EVERY_S = 2.0
@@ -109,6 +109,15 @@ class _Attempt:
 
 
 _NODE_IN_ERROR = re.compile(r"node ID: ([0-9a-f]{16,})")
+
+
+def _reachable(address: tuple[str, int]) -> bool:
+    """Whether a TCP connection to the address is taken within a second."""
+    try:
+        socket.create_connection(address, timeout=1.0).close()
+    except OSError:
+        return False
+    return True
 
 
 class RayExecutor:
@@ -284,7 +293,8 @@ class RayExecutor:
         if ready and rest:
             more, _ = self._ray.wait(rest, num_returns=len(rest), timeout=0)
             ready.extend(more)
-        out = [self._collect(ref) for ref in ready]
+        answers: dict[str, bool] = {}  # one check per node whose worker died, for the whole batch
+        out = [self._collect(ref, answers) for ref in ready]
         if not out:
             self._probe_head()
         return out
@@ -305,7 +315,7 @@ class RayExecutor:
 
     # --- results ----------------------------------------------------------------------------------------------
 
-    def _collect(self, ref: Any) -> AttemptResult:
+    def _collect(self, ref: Any, answers: dict[str, bool]) -> AttemptResult:
         attempt = self._by_ref.pop(ref)
         del self._by_key[attempt.spec.key]
         ray = self._ray
@@ -315,32 +325,38 @@ class RayExecutor:
             return self._lost(attempt, "killed", "killed (its Ray task was cancelled)", None)
         except ray.exceptions.NodeDiedError as err:
             node = _NODE_IN_ERROR.search(str(err))
-            node_id = node.group(1) if node else None
-            name = self.nodes[node_id].name if node_id in self.nodes else (node_id or "?")[:12]
-            return self._lost(attempt, "error", f"node lost: the Ray node {name} died during the attempt", node_id)
+            return self._node_lost(attempt, node.group(1) if node else attempt_node(attempt.spec.artifacts_dir))
         except ray.exceptions.WorkerCrashedError:
             if attempt.killed:
                 return self._lost(attempt, "killed", "killed (its Ray task was cancelled)", None)
-            node_id = node_of_attempt(attempt.spec.artifacts_dir)
-            if node_id is not None and not self._node_answers(node_id):
-                # the whole node went: Ray may notice the worker's death before the node's
-                name = self.nodes[node_id].name if node_id in self.nodes else node_id[:12]
-                return self._lost(attempt, "error", f"node lost: the Ray node {name} died during the attempt", node_id)
+            node_id = attempt_node(attempt.spec.artifacts_dir)
+            if node_id is not None:
+                if node_id not in answers:
+                    answers[node_id] = self._node_answers(node_id)
+                if not answers[node_id]:  # the whole node went: Ray may notice the worker's death before the node's
+                    return self._node_lost(attempt, node_id)
             return self._lost(attempt, "error", "the Ray worker process died during the attempt", node_id)
-        except ray.exceptions.RayError as err:
+        except ray.exceptions.RayError as err:  # e.g. OutOfMemoryError: Ray's memory monitor killed the worker
             if attempt.killed:
                 return self._lost(attempt, "killed", "killed (its Ray task was cancelled)", None)
             first = (str(err).strip().splitlines() or [type(err).__name__])[0][:500]
-            return self._lost(attempt, "error", f"{type(err).__name__}: {first}", None)
+            return self._lost(
+                attempt, "error", f"{type(err).__name__}: {first}", attempt_node(attempt.spec.artifacts_dir)
+            )
         node = self.nodes.get(result.node or "")
         if node is None and result.node:
             self.nodes = self._nodes()  # a node that joined after the run started
             node = self.nodes.get(result.node)
         return replace(result, host=node.name if node else result.host)
 
+    def _node_lost(self, attempt: _Attempt, node_id: str | None) -> AttemptResult:
+        name = self.nodes[node_id].name if node_id in self.nodes else (node_id or "?")[:12]
+        return self._lost(attempt, "error", f"node lost: the Ray node {name} died during the attempt", node_id)
+
     def _lost(self, attempt: _Attempt, outcome: str, error: str, node_id: str | None) -> AttemptResult:
         spec = attempt.spec
         folder = spec.artifacts_dir
+        remove_node_marker(folder)  # left by a worker that died or was cancelled
         node = self.nodes.get(node_id or "")
         return AttemptResult(
             key=spec.key,
@@ -349,7 +365,7 @@ class RayExecutor:
             error=error,
             metrics=None,
             output_tail=output_tail(folder),
-            artifacts=attempt_artifacts(folder) if os.path.isdir(folder) else [],
+            artifacts=list_artifacts(folder) if os.path.isdir(folder) else [],
             host=node.name if node else "",  # the node is unknown (a cancelled task, a lost head)
             pid=None,
             started_at=attempt.submitted_at,
@@ -359,26 +375,36 @@ class RayExecutor:
 
     def _node_answers(self, node_id: str) -> bool:
         """Whether the node is alive: its node manager takes a connection, again and again for NODE_CHECK_S (a
-        node being killed loses its worker a moment before its node manager). Only the node is asked, not the
-        head, which may be what went away; a node not known yet is looked up in Ray's alive nodes first."""
-        node = self.nodes.get(node_id)
+        node being killed loses its worker a moment before its node manager). Only the node is asked; a node not
+        known yet is looked up in Ray's alive nodes, a call to the head that is given NODE_CHECK_S too (it waits
+        on a head that went away: then the node counts as gone)."""
+        node = self.nodes.get(node_id) or self._refreshed_nodes().get(node_id)
         if node is None:
-            with contextlib.suppress(Exception):  # the head may be gone too: then so is the node, for this run
-                self.nodes = self._nodes()
-            node = self.nodes.get(node_id)
-            if node is None:
-                return False
+            return False
         if node.raylet is None:
             return True  # nothing to ask: the worker's death is all that is known
         deadline = time.monotonic() + NODE_CHECK_S
-        while True:
-            try:
-                socket.create_connection(node.raylet, timeout=1.0).close()
-            except OSError:
-                return False
+        while _reachable(node.raylet):
             if time.monotonic() >= deadline:
                 return True
             time.sleep(NODE_CHECK_S / 4)
+        return False
+
+    def _refreshed_nodes(self) -> dict[str, Node]:
+        """Ray's alive nodes now (kept in self.nodes), or {} when the head does not answer within NODE_CHECK_S."""
+        found: list[dict[str, Node]] = []
+
+        def ask() -> None:
+            with contextlib.suppress(Exception):
+                found.append(self._nodes())
+
+        asker = threading.Thread(target=ask, name="ray-nodes", daemon=True)
+        asker.start()
+        asker.join(timeout=NODE_CHECK_S)
+        if not found:
+            return {}
+        self.nodes = found[0]
+        return self.nodes
 
     # --- the head ---------------------------------------------------------------------------------------------
 
@@ -387,12 +413,7 @@ class RayExecutor:
         if self._gcs is None or self.local or now < self._next_probe:
             return
         self._next_probe = now + HEAD_PROBE_EVERY_S
-        try:
-            socket.create_connection(self._gcs, timeout=1.0).close()
-        except OSError:
-            self._probe_failures += 1
-        else:
-            self._probe_failures = 0
+        self._probe_failures = 0 if _reachable(self._gcs) else self._probe_failures + 1
         if self._probe_failures >= HEAD_LOST_AFTER:
             host, port = self._gcs
             self._broken = f"the Ray head at {host}:{port} went away"

@@ -23,7 +23,7 @@ from trainplan.train.executor import AttemptResult, AttemptSpec, Payload
 from trainplan.train.worker import Runner, _Output, list_artifacts, runner_for
 
 ENV_PREFIX = "TRAINPLAN_"
-NODE_FILE = ".ray-node"  # in the attempt's folder: the Ray node id it runs on
+NODE_FILE = ".trainplan-ray-node"  # in the attempt's folder while it runs: the Ray node id it runs on
 
 
 @dataclass(frozen=True)
@@ -69,33 +69,35 @@ def _node_id() -> str:
 def run_attempt(session: RaySession, spec: AttemptSpec) -> AttemptResult:
     """One attempt, in a Ray worker: its result, with the Ray node that ran it.
 
-    The node is also written to the attempt's folder first (NODE_FILE): when the worker dies, the driver reads it
-    to tell a lost node from a crashed worker."""
+    While it runs, the attempt's folder holds NODE_FILE with the node's id: when the worker dies, the driver reads it
+    to tell a lost node from a crashed worker (and removes it). The file is gone before the files are listed."""
     node = _node_id()
-    marker = os.path.join(spec.artifacts_dir, NODE_FILE)
     with contextlib.suppress(OSError):  # a folder that cannot be written is the runner's error to report
         os.makedirs(spec.artifacts_dir, exist_ok=True)
-        with open(marker, "w", encoding="utf-8") as handle:
+        with open(os.path.join(spec.artifacts_dir, NODE_FILE), "w", encoding="utf-8") as handle:
             handle.write(node)
     runner = _PROCESS.prepare(session)
-    result = runner(spec)
-    with contextlib.suppress(OSError):
-        os.unlink(marker)
-    return replace(result, artifacts=[a for a in result.artifacts if a != NODE_FILE], node=node)
+    try:
+        result = runner(spec)
+    finally:
+        remove_node_marker(spec.artifacts_dir)
+    if os.path.isdir(spec.artifacts_dir):
+        result = replace(result, artifacts=list_artifacts(spec.artifacts_dir))  # listed again, without the marker
+    return replace(result, node=node)
 
 
-def attempt_artifacts(artifacts_dir: str) -> list[str]:
-    """The attempt's files, without NODE_FILE (which an attempt whose worker died leaves behind)."""
-    return [a for a in list_artifacts(artifacts_dir) if a != NODE_FILE]
-
-
-def node_of_attempt(artifacts_dir: str) -> str | None:
-    """The Ray node an attempt started on (NODE_FILE in its folder), or None when it did not start."""
+def attempt_node(artifacts_dir: str) -> str | None:
+    """The Ray node an attempt started on (NODE_FILE in its folder), or None when it did not get that far."""
     try:
         with open(os.path.join(artifacts_dir, NODE_FILE), encoding="utf-8") as handle:
             return handle.read().strip() or None
-    except OSError:
+    except (OSError, ValueError):  # ValueError: not UTF-8, so not ours
         return None
+
+
+def remove_node_marker(artifacts_dir: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(os.path.join(artifacts_dir, NODE_FILE))
 
 
 def probe_artifacts_root(root: str) -> tuple[str, str, str | None]:
