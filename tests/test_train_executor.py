@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -109,6 +110,21 @@ def test_a_dead_workers_second_event_in_one_poll_never_reaches_its_replacement(
         assert len(spawned) == 2, spawned  # the first worker and one replacement, never killed and spawned again
         assert [w.pid for w in ex._workers] == spawned[1:] and alive(spawned[1])
         assert ex._start_failures == 0
+    finally:
+        ex.close()
+
+
+def test_a_job_given_to_a_worker_that_died_idle_is_reported_lost(tmp_path: Path) -> None:
+    ex = LocalExecutor(1, TrainerPayload(TRAINER, str(REPO)))
+    try:
+        wait_until(lambda: ex.wait(0.05) == [] and ex.free_slots() == 1, "a ready worker")
+        (idle,) = ex._workers
+        os.killpg(idle.pid, signal.SIGKILL)
+        wait_until(lambda: ex._exited(idle), "the idle worker to die")  # not noticed yet: no wait() since
+        ex.submit(_spec(tmp_path, 5))  # its task pipe is broken
+        (result,) = _results(ex, 1)
+        assert result.key == 5 and result.outcome == "error" and result.error == "the worker died of signal SIGKILL"
+        wait_until(lambda: ex.wait(0.05) == [] and ex.free_slots() == 1, "a fresh worker")
     finally:
         ex.close()
 

@@ -85,7 +85,8 @@ class LocalExecutor:
         worker = next(w for w in self._workers if w.ready and w.spec is None and not w.gone)
         worker.spec, worker.submitted_at, worker.killed = spec, time.time(), None
         self._by_key[spec.key] = worker
-        worker.tasks.send(spec)
+        with contextlib.suppress(BrokenPipeError):  # it died while idle: its pidfd reports the attempt lost
+            worker.tasks.send(spec)
         return spec.key
 
     def cancel(self, key: int) -> None:
