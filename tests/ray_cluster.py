@@ -81,10 +81,11 @@ class RayCluster:
     def start(self, tries: int = 3) -> RayCluster:
         """Start the head and the worker node; again on fresh ports when a start fails (a port picked free can be
         taken by another process before `ray start` binds it)."""
-        for _ in range(tries - 1):
+        for attempt in range(1, tries):
             try:
                 return self._start_once()
-            except (RuntimeError, subprocess.TimeoutExpired):
+            except (RuntimeError, subprocess.SubprocessError) as err:
+                print(f"Ray test cluster: start {attempt} of {tries} failed, trying again: {err}", file=sys.stderr)
                 for name in [WORKER, HEAD]:
                     self.kill_node(name)
         return self._start_once()

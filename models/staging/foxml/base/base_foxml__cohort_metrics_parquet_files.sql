@@ -1,25 +1,15 @@
 -- The listed cohort metrics.parquet files, each with whether its bytes can be parquet (12 bytes or more, 'PAR1' at
 -- both ends). A file that cannot is not read as parquet: it becomes a reject (stg_foxml__cohort_metrics_parquet).
 -- base_foxml__cohort_metrics_parquet_rows reads the others.
--- depends_on: {{ source('foxml', 'cohort_metrics_parquet') }}
-{%- set listed = listed_files(foxml_run_dir() ~ '/targets/*/reproducibility/**/cohort=*/metrics.parquet') %}
 with
 
 source as (
 
-    {% if listed %}
-        select
-            filename,
-            size,
-            content
-        from read_blob([{{ listed }}])
-    {% else %}
-        select
-            null::varchar as filename,
-            null::bigint as size,
-            null::blob as content
-        where false
-    {% endif %}
+    select
+        filename,
+        size,
+        content
+    from {{ listed_input('foxml', 'cohort_metrics_parquet') }}
 
 ),
 
