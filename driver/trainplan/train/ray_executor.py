@@ -344,9 +344,8 @@ class RayExecutor:
                 attempt, "error", f"{type(err).__name__}: {first}", attempt_node(attempt.spec.artifacts_dir)
             )
         node = self.nodes.get(result.node or "")
-        if node is None and result.node:
-            self.nodes = self._nodes()  # a node that joined after the run started
-            node = self.nodes.get(result.node)
+        if node is None and result.node:  # a node that joined after the run started
+            node = self._refreshed_nodes().get(result.node)
         return replace(result, host=node.name if node else result.host)
 
     def _node_lost(self, attempt: _Attempt, node_id: str | None) -> AttemptResult:

@@ -81,8 +81,8 @@ def run_attempt(session: RaySession, spec: AttemptSpec) -> AttemptResult:
         result = runner(spec)
     finally:
         remove_node_marker(spec.artifacts_dir)
-    if os.path.isdir(spec.artifacts_dir):
-        result = replace(result, artifacts=list_artifacts(spec.artifacts_dir))  # listed again, without the marker
+    if NODE_FILE in result.artifacts:  # the runner listed it: list again without it (it took one of the slots)
+        result = replace(result, artifacts=list_artifacts(spec.artifacts_dir))
     return replace(result, node=node)
 
 
