@@ -9,10 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 from trainplan.config.project import default_policy, project_dir
 from trainplan.config.settings import make_settings
+from trainplan.plan.model import Plan
 from trainplan.train import ledger as L
+from trainplan.train.stale import check_freshness
+from trainplan.warehouse import file_hashes
 
 from tests.conftest import SAMPLE_RUN, Built, build
 from tests.train_support import (
@@ -96,6 +100,24 @@ def test_an_added_input_file_refuses(own_build: Built, tmp_path: Path) -> None:
     finally:
         shutil.rmtree(added)
     assert code == 2 and "inputs_fingerprint changed" in out and "added" in out and added.name in out
+
+
+def test_a_run_file_that_cannot_be_read_now_leaves_the_plan_unchecked_naming_it(
+    own_build: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stale check hashes the files as they are now with the build's SQL function; a file it cannot read
+    (simulated: root reads any file) is named, and nothing is claimed about the plan: train then refuses it."""
+
+    def unreadable(paths: pa.Array) -> pa.Array:
+        raise OSError(f"{paths[0]}: cannot be read for its SHA-256 (Permission denied)")
+
+    monkeypatch.setattr(file_hashes, "file_sha256", unreadable)
+    plan = Plan.from_json(own_build.master_plan.read_text(encoding="utf-8"), own_build.master_plan)
+    fresh = check_freshness(plan, own_build.out_dir, own_build.db_path)
+    assert not fresh.checked and not fresh.fresh and fresh.changed == ()
+    (problem,) = fresh.problems
+    assert problem.startswith("inputs_fingerprint not checked: cannot rerun the compiled plan_input_files SQL")
+    assert "cannot be read for its SHA-256 (Permission denied)" in problem and "\n" not in problem
 
 
 def test_a_policy_edited_after_the_build_is_named_and_never_lends_the_plan_its_hash(

@@ -10,7 +10,8 @@ Two checks, both named in the refusal:
   routing policy file among them, so an edited policy shows here, by name). To
   recompute it from the files as they are now without repeating the model's glob list, the SQL dbt compiled for
   `plan_input_files` and the models above it (dbt's `manifest.json` in the database's dbt work folder, holding
-  the run directory the build read) runs again on an empty in-memory DuckDB; the hash is the export's own
+  the run directory the build read) runs again on an empty in-memory DuckDB, with the SQL function it hashes files
+  with (`trainplan.warehouse.file_hashes`); the hash is the export's own
   function (`trainplan.export.header.inputs_fingerprint`). Added, removed and changed files are all seen, and
   the refusal lists them.
 
@@ -36,6 +37,7 @@ from trainplan.errors import TrainplanError
 from trainplan.export.export import export_plan
 from trainplan.export.header import config_hash, inputs_fingerprint
 from trainplan.plan.model import Plan
+from trainplan.warehouse import file_hashes
 from trainplan.warehouse.database import read_only
 
 INPUT_FILES_MODEL = "plan_input_files"
@@ -109,6 +111,7 @@ def _files_now(db_path: Path) -> tuple[duckdb.DuckDBPyConnection | None, str]:
     if start is None:
         return None, f"{manifest_path} has no model {INPUT_FILES_MODEL}"
     con = duckdb.connect()
+    file_hashes.register(con)  # the SQL function the model hashes files with (dbt's plugin registers it in a build)
     try:
         for node in _upstream(nodes, start):
             database, schema = node["database"], node["schema"]
@@ -122,6 +125,15 @@ def _files_now(db_path: Path) -> tuple[duckdb.DuckDBPyConnection | None, str]:
         con.close()
         return None, f"cannot rerun the compiled {INPUT_FILES_MODEL} SQL of {manifest_path}: {err}"
     return con, ""
+
+
+def _fingerprint_now(now: duckdb.DuckDBPyConnection) -> tuple[str | None, str]:
+    """inputs_fingerprint of the files as they are now (else None and why not, e.g. a file that cannot be read)."""
+    try:
+        return inputs_fingerprint(now), ""
+    except duckdb.Error as err:
+        first_line = str(err).strip().splitlines()[0]
+        return None, f"cannot rerun the compiled {INPUT_FILES_MODEL} SQL on the files as they are now: {first_line}"
 
 
 def _file_changes(db: duckdb.DuckDBPyConnection, now: duckdb.DuckDBPyConnection) -> str:
@@ -177,7 +189,11 @@ def check_freshness(plan: Plan, plan_root: Path, db_option: Path | None) -> Fres
                     False, tuple(changed), (*problems, f"inputs_fingerprint not checked: {why_not}"), db_path
                 )
             try:
-                fingerprint = inputs_fingerprint(now_con)
+                fingerprint, why_not = _fingerprint_now(now_con)
+                if fingerprint is None:
+                    return Freshness(
+                        False, tuple(changed), (*problems, f"inputs_fingerprint not checked: {why_not}"), db_path
+                    )
                 if fingerprint != recorded:
                     changed.append("inputs_fingerprint")
                     problems.append(

@@ -4,17 +4,18 @@
 -- SHA-256 of each file's bytes. The policy is an input like the others: its row gives the plan's config_hash (the
 -- bytes this build read, not the file as it is at export time), and a policy edited after the build makes
 -- `trainplan train` refuse the plan as stale. Paths are relative to the run directory (the file name for the
--- candidates and policy files), so a moved run keeps its fingerprint. It globs the run directory itself
--- (not the build's listing, stg_foxml__run_files, whose files the staging models read): `trainplan train` re-runs
--- this compiled SQL to see files added since the build, so it must not hold a list frozen at build time.
--- The reproducibility folders are walked once: every file under them, kept by name (*.json, *.parquet) before
--- it is hashed, where one glob per extension would walk the tree twice (M, 120,000 files: 2 s a walk). A file of
--- another kind there (FoxML writes none) is still read by read_blob, not hashed and not listed.
+-- candidates and policy files), so a moved run keeps its fingerprint.
+-- The files under targets/ come from the build's one listing of the run directory (stg_foxml__run_files, a glob:
+-- `trainplan train` re-runs the compiled SQL of this model and of the models above it, so it sees files added
+-- since the build), kept by place and name (targets/<target>/reproducibility/…/*.json or *.parquet). They are
+-- hashed by tp_file_sha256 (trainplan.warehouse.file_hashes, registered on dbt's connection by the plugin in
+-- profiles.yml), which reads each file in Python: for the run's many small files several times faster than
+-- DuckDB's sha256 over read_blob, with the same digest (README "Performance"). The two globals files and the
+-- candidates and policy files are hashed by DuckDB.
 {%- set run_dir = foxml_run_dir() -%}
 {%- set candidates_path = candidates_file() -%}
 {%- set policy_file = policy_path() -%}
-{%- set run_globs = [
-    run_dir ~ '/targets/*/reproducibility/**',
+{%- set globals_files = [
     run_dir ~ '/globals/run_context.json',
     run_dir ~ '/globals/target_predictability_rankings.csv',
 ] %}
@@ -22,17 +23,37 @@
 
 with
 
+listed_files as (
+
+    select * from {{ ref('stg_foxml__run_files') }}
+
+),
+
 run_files as (
+
+    -- the listed files under targets/<target>/reproducibility/ (none without a run directory: the listing is empty)
+    select
+        'run' as input_kind,
+        replace(source_file, {{ sql_string(run_dir ~ '/') }}, '') as path,
+        tp_file_sha256(source_file) as sha256
+    from listed_files
+    where
+        starts_with(source_file, {{ sql_string(run_dir ~ '/targets/') }})
+        and regexp_matches(
+            substr(source_file, length({{ sql_string(run_dir ~ '/targets/') }}) + 1),
+            '(?s)^[^/]+/reproducibility/.+\.(?:json|parquet)$'
+        )
+
+),
+
+run_globals_files as (
 
     {% if run_dir %}
         select
             'run' as input_kind,
             replace(filename, {{ sql_string(run_dir ~ '/') }}, '') as path,
             sha256(content) as sha256
-        from read_blob({{ sql_string_list(run_globs) }})
-        where
-            not starts_with(filename, {{ sql_string(run_dir ~ '/targets/') }})
-            or regexp_matches(filename, '\.(?:json|parquet)$')
+        from read_blob({{ sql_string_list(globals_files) }})
     {% else %}
         {{ no_files }}
     {% endif %}
@@ -66,6 +87,8 @@ policy_files as (
 final as (
 
     select * from run_files
+    union all
+    select * from run_globals_files
     union all
     select * from candidates_files
     union all

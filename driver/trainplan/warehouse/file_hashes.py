@@ -1,0 +1,41 @@
+"""The SQL function `tp_file_sha256(path)`: the SHA-256 (hex) of a file's bytes, read in Python.
+
+`stg_plan__input_files` hashes every raw file of the run with it. DuckDB's `sha256(content)` over `read_blob`
+costs several times more for many small files (README "Performance"), and both give the same digest. The
+function is registered on dbt's connection by `trainplan.warehouse.dbt_plugin` (profiles.yml `plugins`) and on
+the connection where `trainplan train` re-runs the model's compiled SQL (`trainplan.train.stale`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import pyarrow as pa
+
+FUNCTION = "tp_file_sha256"
+
+
+def file_sha256(paths: pa.Array) -> pa.Array:
+    """The hex SHA-256 of each file in `paths` (null for a null path); a file that cannot be read raises, naming
+    it, and fails the query."""
+    digests: list[str | None] = []
+    for path in paths.to_pylist():
+        if path is None:
+            digests.append(None)
+            continue
+        try:
+            with open(path, "rb") as fh:
+                digests.append(hashlib.file_digest(fh, "sha256").hexdigest())
+        except OSError as err:
+            raise OSError(f"{path}: cannot be read for its SHA-256 ({err.strerror or err})") from err
+    return pa.array(digests, pa.string())
+
+
+def register(con: duckdb.DuckDBPyConnection) -> None:
+    """Make `tp_file_sha256` callable on `con` (and on its cursors, which share its catalog); a second call on
+    the same database is a no-op."""
+    known = con.execute("select count(*) from duckdb_functions() where function_name = ?", [FUNCTION]).fetchone()
+    if known and known[0]:
+        return
+    con.create_function(FUNCTION, file_sha256, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"), type="arrow")

@@ -1,0 +1,98 @@
+"""plan_input_files lists and hashes the raw files a build reads: the *.json and *.parquet files under
+targets/<target>/reproducibility (any depth, hidden ones too), globals/run_context.json and the rankings CSV, and
+the policy, each with the SHA-256 of its bytes (tp_file_sha256, trainplan.warehouse.file_hashes, for the run's
+files). Checked here against a walk of the run directory in Python."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+from dbt.adapters.duckdb.plugins import BasePlugin
+from trainplan.warehouse import file_hashes
+
+from tests.conftest import SAMPLE_RUN, Built, build
+
+GLOBALS_FILES = ("globals/run_context.json", "globals/target_predictability_rankings.csv")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _walked(run: Path) -> dict[str, str]:
+    """What the build must list for the run: relative path -> SHA-256, found without DuckDB."""
+    found = {}
+    for target in (run / "targets").iterdir():
+        repro = target / "reproducibility"
+        if not target.is_dir() or not repro.is_dir():
+            continue
+        for folder, _, names in os.walk(repro):
+            for name in names:
+                path = Path(folder) / name
+                if path.suffix in (".json", ".parquet") and path.is_file():
+                    found[path.relative_to(run).as_posix()] = _sha256(path)
+    for rel in GLOBALS_FILES:
+        if (run / rel).is_file():
+            found[rel] = _sha256(run / rel)
+    return found
+
+
+@pytest.fixture(scope="module")
+def extra_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The sample run with files the build must hash (a hidden JSON, a JSON deep in a folder) and files it must
+    leave out (a JSON outside reproducibility/, a text file inside it)."""
+    run = tmp_path_factory.mktemp("input_files") / "run"
+    shutil.copytree(SAMPLE_RUN, run)
+    target = next(p for p in sorted((run / "targets").iterdir()) if (p / "reproducibility").is_dir())
+    (target / "reproducibility" / ".hidden.json").write_text("{}\n", encoding="utf-8")
+    (target / "reproducibility" / "deep" / "er").mkdir(parents=True)
+    (target / "reproducibility" / "deep" / "er" / "notes.json").write_text('{"a": 1}\n', encoding="utf-8")
+    (target / "reproducibility" / "README.txt").write_text("not an input\n", encoding="utf-8")
+    (target / "notes.json").write_text("{}\n", encoding="utf-8")
+    return build(run, run.parent / "out")
+
+
+def test_the_run_files_listed_are_those_a_walk_finds_with_their_sha256(extra_built: Built) -> None:
+    with extra_built.connect() as con:
+        listed = dict(con.execute("select path, sha256 from plan_input_files where input_kind = 'run'").fetchall())
+    walked = _walked(extra_built.run_dir)
+    assert listed == walked
+    target = next(p for p in listed if p.endswith("/.hidden.json")).split("/")[1]
+    assert f"targets/{target}/reproducibility/deep/er/notes.json" in listed
+    assert f"targets/{target}/notes.json" not in listed
+    assert f"targets/{target}/reproducibility/README.txt" not in listed
+    assert set(GLOBALS_FILES) <= set(listed)
+
+
+def test_file_sha256_is_the_sha256_of_each_files_bytes(tmp_path: Path) -> None:
+    files = {"empty.json": b"", "text.json": b'{"a": 1}\n', "bytes.parquet": bytes(range(256)) * 4096}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    paths = [str(tmp_path / name) for name in files] + [None]
+    digests = file_hashes.file_sha256(pa.array(paths, pa.string())).to_pylist()
+    assert digests == [hashlib.sha256(data).hexdigest() for data in files.values()] + [None]
+
+
+def test_a_file_that_cannot_be_read_fails_the_query_naming_it(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    file_hashes.register(con)
+    missing = tmp_path / "gone.json"
+    with pytest.raises(duckdb.Error, match=rf"{missing}: cannot be read for its SHA-256 \(No such file"):
+        con.execute(f"select {file_hashes.FUNCTION}(?)", [str(missing)]).fetchall()
+
+
+def test_the_dbt_plugin_registers_the_function_once_for_the_connection_and_its_cursors(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_bytes(b"{}")
+    plugin = BasePlugin.create("trainplan.warehouse.dbt_plugin")
+    con = duckdb.connect(str(tmp_path / "db.duckdb"))
+    plugin.configure_connection(con)
+    plugin.configure_connection(con)  # a second registration is a no-op, not an error
+    cursor = con.cursor()
+    got = cursor.execute(f"select {file_hashes.FUNCTION}(?)", [str(tmp_path / "a.json")]).fetchone()
+    assert got == (hashlib.sha256(b"{}").hexdigest(),)
