@@ -24,7 +24,7 @@
 {% endmacro %}
 
 {#-
-    listed_files(pattern): the files of the run-directory listing (stg_foxml__run_files, one glob of targets/** per
+    listed_files(pattern): the files of the run-directory listing (stg_foxml__run_files, one glob of targets/*/** per
     build) that match `pattern`, a glob like the sources' ('*' and '?' within one path segment, '**/' any number of
     folders), as the items of a SQL list of paths ('' when none). Globbing the run directory again per source would
     walk every folder again (100k files: seconds per walk); reading the listed paths does not. The paths are
@@ -63,7 +63,8 @@
 {#-
     listed_input(source_name, table_name): input_source() for a source whose location is a table function over a
     glob of the run directory (`read_text('{run_dir}/targets/...')`): the same function over the listed files that
-    match the glob (listed_files). A glob that matches no listed file keeps the source as it is (no rows).
+    match the glob (listed_files). A glob that matches no listed file reads an empty list of files (no rows): a
+    staging model reads only listed files, so plan_input_files, which hashes the listed ones, covers every read.
 -#}
 {% macro listed_input(source_name, table_name) %}
     {%- set relation = input_source(source_name, table_name) | string -%}
@@ -76,7 +77,7 @@
         {{ exceptions.raise_compiler_error("listed_input: not a table function over one glob: " ~ relation) }}
     {%- endif -%}
     {%- set files = listed_files(location.group(2)) -%}
-    {%- if not files -%}{{ return(relation) }}{%- endif -%}
+    {%- if not files -%}{{ return(location.group(1) ~ "(cast([] as varchar[])" ~ location.group(3) ~ ")") }}{%- endif -%}
     {{- return(location.group(1) ~ "([" ~ files ~ "]" ~ location.group(3) ~ ")") -}}
 {% endmacro %}
 

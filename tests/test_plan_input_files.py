@@ -1,12 +1,14 @@
 """plan_input_files lists and hashes the raw files a build reads: the *.json and *.parquet files under
-targets/<target>/reproducibility (any depth, hidden ones too), globals/run_context.json and the rankings CSV, and
-the policy, each with the SHA-256 of its bytes (tp_file_sha256, trainplan.warehouse.file_hashes, for the run's
-files). Checked here against a walk of the run directory in Python."""
+targets/<target>/reproducibility (any depth, hidden ones too; a target folder that is a symbolic link is followed),
+globals/run_context.json and the rankings CSV, and the policy, each with the SHA-256 of its bytes (tp_file_sha256,
+trainplan.warehouse.file_hashes, for the run's files). Checked here against a walk of the run directory in Python."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pyarrow as pa
 import pytest
 from dbt.adapters.duckdb.plugins import BasePlugin
 from trainplan.warehouse import file_hashes
+from trainplan.warehouse.dbt_runner import failure_message
 
 from tests.conftest import SAMPLE_RUN, Built, build
 
@@ -35,7 +38,7 @@ def _walked(run: Path) -> dict[str, str]:
         for folder, _, names in os.walk(repro):
             for name in names:
                 path = Path(folder) / name
-                if path.suffix in (".json", ".parquet") and path.is_file():
+                if name.endswith((".json", ".parquet")) and path.is_file():
                     found[path.relative_to(run).as_posix()] = _sha256(path)
     for rel in GLOBALS_FILES:
         if (run / rel).is_file():
@@ -45,11 +48,18 @@ def _walked(run: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def extra_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """The sample run with files the build must hash (a hidden JSON, a JSON deep in a folder) and files it must
-    leave out (a JSON outside reproducibility/, a text file inside it)."""
+    """The sample run with files the build must hash (a hidden JSON, one named just `.json`, a JSON deep in a
+    folder) and files it must leave out (a JSON outside reproducibility/, a text file inside it); its last target
+    folder is a symbolic link to the folder, moved out of the run."""
     run = tmp_path_factory.mktemp("input_files") / "run"
     shutil.copytree(SAMPLE_RUN, run)
-    target = next(p for p in sorted((run / "targets").iterdir()) if (p / "reproducibility").is_dir())
+    targets = [p for p in sorted((run / "targets").iterdir()) if (p / "reproducibility").is_dir()]
+    target, linked = targets[0], targets[-1]
+    moved = run.parent / "elsewhere" / linked.name
+    moved.parent.mkdir()
+    linked.rename(moved)
+    linked.symlink_to(moved, target_is_directory=True)
+    (target / "reproducibility" / ".json").write_text("{}\n", encoding="utf-8")
     (target / "reproducibility" / ".hidden.json").write_text("{}\n", encoding="utf-8")
     (target / "reproducibility" / "deep" / "er").mkdir(parents=True)
     (target / "reproducibility" / "deep" / "er" / "notes.json").write_text('{"a": 1}\n', encoding="utf-8")
@@ -68,6 +78,22 @@ def test_the_run_files_listed_are_those_a_walk_finds_with_their_sha256(extra_bui
     assert f"targets/{target}/notes.json" not in listed
     assert f"targets/{target}/reproducibility/README.txt" not in listed
     assert set(GLOBALS_FILES) <= set(listed)
+    assert f"targets/{target}/reproducibility/.json" in listed
+
+
+def test_a_symlinked_target_folder_is_read_like_the_others(extra_built: Built, sample_built: Built) -> None:
+    """The link's target is listed, read and hashed: the plan has the sample's jobs (the files added to the run are
+    none a staging model reads)."""
+    linked = next(p for p in (extra_built.run_dir / "targets").iterdir() if p.is_symlink())
+    with extra_built.connect() as con:
+        hashed = [r[0] for r in con.execute("select path from plan_input_files where input_kind = 'run'").fetchall()]
+    assert any(path.startswith(f"targets/{linked.name}/reproducibility/") for path in hashed)
+
+    def jobs(built: Built) -> list[dict]:
+        return json.loads(built.master_plan.read_text(encoding="utf-8"))["jobs"]
+
+    assert jobs(extra_built) == jobs(sample_built)
+    assert any(job["target"] == linked.name for job in jobs(extra_built))
 
 
 def test_file_sha256_is_the_sha256_of_each_files_bytes(tmp_path: Path) -> None:
@@ -83,7 +109,9 @@ def test_a_file_that_cannot_be_read_fails_the_query_naming_it(tmp_path: Path) ->
     con = duckdb.connect()
     file_hashes.register(con)
     missing = tmp_path / "gone.json"
-    with pytest.raises(duckdb.Error, match=rf"{missing}: cannot be read for its SHA-256 \(No such file"):
+    with pytest.raises(
+        duckdb.Error, match=rf"{re.escape(str(missing))}: cannot be read for its SHA-256 \(No such file"
+    ):
         con.execute(f"select {file_hashes.FUNCTION}(?)", [str(missing)]).fetchall()
 
 
@@ -96,3 +124,22 @@ def test_the_dbt_plugin_registers_the_function_once_for_the_connection_and_its_c
     cursor = con.cursor()
     got = cursor.execute(f"select {file_hashes.FUNCTION}(?)", [str(tmp_path / "a.json")]).fetchone()
     assert got == (hashlib.sha256(b"{}").hexdigest(),)
+
+
+def test_a_build_that_cannot_read_a_run_file_fails_in_one_line_naming_it(tmp_path: Path) -> None:
+    """DuckDB appends the Python frames of a function that raised ("At:", one line per frame); the refresh's
+    message keeps the line that names the file and the reason."""
+    con = duckdb.connect()
+    file_hashes.register(con)
+    missing = tmp_path / "targets" / "t" / "reproducibility" / "gone.json"
+    with pytest.raises(duckdb.Error) as raised:
+        con.execute(f"select {file_hashes.FUNCTION}(?)", [str(missing)]).fetchall()
+    assert "At:" in str(raised.value).splitlines()  # what DuckDB gives: frames after the message
+    work = tmp_path / "work"
+    (work / "target").mkdir(parents=True)
+    result = {"status": "error", "unique_id": "model.trainplan.stg_plan__input_files", "message": str(raised.value)}
+    (work / "target" / "run_results.json").write_text(json.dumps({"results": [result]}), encoding="utf-8")
+    message = failure_message(1, work, log="")
+    assert "\n" not in message and "file_hashes.py" not in message
+    assert message.endswith(f"model stg_plan__input_files: {str(raised.value).splitlines()[0]}")
+    assert f"{missing}: cannot be read for its SHA-256 (No such file or directory)" in message

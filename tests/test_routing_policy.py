@@ -247,7 +247,11 @@ def test_a_policy_path_matching_two_files_fails_the_build(tmp_path: Path) -> Non
     with pytest.raises(
         DbtBuildError, match=r"holds 2 routing policy files \(policy_a.yaml, policy_b.yaml\); expected exactly one"
     ):
-        build_policy(tmp_path / "policy_*.yaml", tmp_path / "out", ["stg_plan__input_files", "plan_input_files"])
+        build_policy(
+            tmp_path / "policy_*.yaml",
+            tmp_path / "out",
+            ["stg_foxml__run_files", "stg_plan__input_files", "plan_input_files"],
+        )
     with pytest.raises(
         DbtBuildError,
         match=r"policy_\*\.yaml matched 2 files \(.*policy_a.yaml, .*policy_b.yaml\); "
@@ -273,7 +277,15 @@ def test_every_policy_model_parses_the_bytes_the_build_read_once(tmp_path: Path)
     assert f"routing policy error in {policy}: the file changed after base_policy__files read it" in built.stdout
     assert "expected base_policy__files built from it first (dbt build --select +stg_policy__settings)" in built.stdout
     rebuilt = continue_build(
-        policy, db_path, ["base_policy__files", "stg_policy__settings", "stg_plan__input_files", "plan_input_files"]
+        policy,
+        db_path,
+        [
+            "base_policy__files",
+            "stg_policy__settings",
+            "stg_foxml__run_files",
+            "stg_plan__input_files",
+            "plan_input_files",
+        ],
     )
     assert rebuilt.returncode == 0, rebuilt.stdout
     with duckdb.connect(str(db_path), read_only=True) as con:
@@ -305,11 +317,13 @@ def test_a_policy_edited_during_the_build_fails_it(tmp_path: Path) -> None:
     policy.write_bytes(SHIPPED_POLICY.read_bytes())
     db_path = build_policy(policy, tmp_path, ["stg_policy__settings"])
     policy.write_bytes(SHIPPED_POLICY.read_bytes() + b"\n# edited while the build ran\n")
-    built = continue_build(policy, db_path, ["stg_plan__input_files", "plan_input_files"])
+    built = continue_build(policy, db_path, ["stg_foxml__run_files", "stg_plan__input_files", "plan_input_files"])
     assert built.returncode != 0
     assert f"the routing policy file {policy} is not the file the policy models parsed" in built.stdout
     assert hashlib.sha256(SHIPPED_POLICY.read_bytes()).hexdigest() in built.stdout
-    unchanged = continue_build(policy, db_path, ["base_policy__files", "stg_plan__input_files", "plan_input_files"])
+    unchanged = continue_build(
+        policy, db_path, ["base_policy__files", "stg_foxml__run_files", "stg_plan__input_files", "plan_input_files"]
+    )
     assert unchanged.returncode == 0, unchanged.stdout  # the same check passes once both reads see the same bytes
 
 

@@ -99,7 +99,9 @@ def _upstream(nodes: dict[str, Any], start: str) -> list[dict[str, Any]]:
 
 
 def _files_now(db_path: Path) -> tuple[duckdb.DuckDBPyConnection | None, str]:
-    """An in-memory DuckDB where `plan_input_files` lists the files as they are now (else None and why not)."""
+    """An in-memory DuckDB where `plan_input_files` lists the files as they are now (else None and why not): the
+    models above it are views, it is a table, so the files are listed and hashed once for the fingerprint and the
+    list of changes. A file that cannot be read now is named (the first line of DuckDB's message)."""
     manifest_path = make_settings(db_path=db_path).dbt_work_dir / MANIFEST
     try:
         nodes = json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"]
@@ -113,27 +115,21 @@ def _files_now(db_path: Path) -> tuple[duckdb.DuckDBPyConnection | None, str]:
     con = duckdb.connect()
     file_hashes.register(con)  # the SQL function the model hashes files with (dbt's plugin registers it in a build)
     try:
+        final = nodes[start]
         for node in _upstream(nodes, start):
             database, schema = node["database"], node["schema"]
             if database not in {r[0] for r in con.execute("select database_name from duckdb_databases()").fetchall()}:
                 con.execute(f"attach ':memory:' as \"{database}\"")
             con.execute(f'create schema if not exists "{database}"."{schema}"')
-            con.execute(f"create or replace view {node['relation_name']} as {node['compiled_code']}")
-        final = nodes[start]
-        con.execute(f'use "{final["database"]}"."{final["schema"]}"')
+            if node is not final:
+                con.execute(f"create or replace view {node['relation_name']} as {node['compiled_code']}")
+        con.execute(f'use "{final["database"]}"."{final["schema"]}"')  # the compiled SQL names relations in it
+        con.execute(f"create table {final['relation_name']} as {final['compiled_code']}")
     except (duckdb.Error, KeyError) as err:
         con.close()
-        return None, f"cannot rerun the compiled {INPUT_FILES_MODEL} SQL of {manifest_path}: {err}"
+        first_line = (str(err).strip().splitlines() or [""])[0]
+        return None, f"cannot rerun the compiled {INPUT_FILES_MODEL} SQL of {manifest_path}: {first_line}"
     return con, ""
-
-
-def _fingerprint_now(now: duckdb.DuckDBPyConnection) -> tuple[str | None, str]:
-    """inputs_fingerprint of the files as they are now (else None and why not, e.g. a file that cannot be read)."""
-    try:
-        return inputs_fingerprint(now), ""
-    except duckdb.Error as err:
-        first_line = str(err).strip().splitlines()[0]
-        return None, f"cannot rerun the compiled {INPUT_FILES_MODEL} SQL on the files as they are now: {first_line}"
 
 
 def _file_changes(db: duckdb.DuckDBPyConnection, now: duckdb.DuckDBPyConnection) -> str:
@@ -189,11 +185,7 @@ def check_freshness(plan: Plan, plan_root: Path, db_option: Path | None) -> Fres
                     False, tuple(changed), (*problems, f"inputs_fingerprint not checked: {why_not}"), db_path
                 )
             try:
-                fingerprint, why_not = _fingerprint_now(now_con)
-                if fingerprint is None:
-                    return Freshness(
-                        False, tuple(changed), (*problems, f"inputs_fingerprint not checked: {why_not}"), db_path
-                    )
+                fingerprint = inputs_fingerprint(now_con)
                 if fingerprint != recorded:
                     changed.append("inputs_fingerprint")
                     problems.append(

@@ -1,2 +1,2 @@
-"""The warehouse: runs `dbt build` in a child process into a fresh DuckDB file and opens it read-only.
-Reads the dbt project and the run's raw files (through dbt); writes the DuckDB file; reports rejected inputs."""
+"""The warehouse: `dbt build` (with trainplan's SQL functions, a dbt-duckdb plugin) into a fresh DuckDB file.
+Reads the dbt project and the run's raw files (via dbt); writes the DuckDB file, then reads rejects and hysteresis."""

@@ -98,10 +98,17 @@ _ERROR_HEADER = re.compile(r"^[A-Za-z ]*(Error|Failure) in \w+ \S+ \(.*\)$")
 MAX_REASONS = 50  # more lines than that help no one: dbt's log has them all
 MAX_MESSAGE_LINES = 10  # of dbt's message under one error header in its console output
 FAILED_STATUSES = ("error", "fail", "runtime error")
+PYTHON_FRAMES = "At:"  # DuckDB: the traceback of a Python SQL function that raised (trainplan.warehouse.file_hashes)
 
 
 def _clean(line: str) -> str:
     return _LOG_TIME.sub("", _ANSI.sub("", line)).strip()
+
+
+def _without_python_frames(lines: list[str]) -> list[str]:
+    """The lines before the Python frames DuckDB appends to an error a Python SQL function raised ("At:", then one
+    line per frame): the message names the file and the reason, the frames are not the user's business."""
+    return lines[: lines.index(PYTHON_FRAMES)] if PYTHON_FRAMES in lines else lines
 
 
 def _result_reasons(results: list[dict[str, Any]]) -> list[str]:
@@ -112,7 +119,7 @@ def _result_reasons(results: list[dict[str, Any]]) -> list[str]:
             continue
         parts = str(result.get("unique_id") or "").split(".")
         node = f"{parts[0]} {parts[2]}" if len(parts) > 2 else "dbt"
-        lines = [_clean(line) for line in str(result.get("message") or "").splitlines()]
+        lines = _without_python_frames([_clean(line) for line in str(result.get("message") or "").splitlines()])
         body = [line for line in lines if line and not _ERROR_HEADER.match(line) and not line.startswith(">")]
         body = body or ["failed (no message)"]
         if result.get("status") == "fail":

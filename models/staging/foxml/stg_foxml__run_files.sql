@@ -1,7 +1,7 @@
--- Every file under the run's targets/ folder, with the scope folder it sits in: the one listing of the run directory
--- per build. The staging models of files under targets/ read the listed files (macro listed_files) instead of
--- globbing again, and the folder-level checks (a symbol folder without cohorts, a target folder with nothing
--- readable) read it.
+-- Every file in the run's target folders (targets/<target>/…), with the scope folder it sits in: the one listing
+-- of the run directory per build. The staging models of files under targets/ read the listed files (macro
+-- listed_files) instead of globbing again, stg_plan__input_files hashes them, and the folder-level checks (a symbol
+-- folder without cohorts, a target folder with nothing readable) read it.
 with
 
 source as (
@@ -22,6 +22,8 @@ parsed as (
         regexp_extract(file, '/SYMBOL_SPECIFIC/symbol=([^/]+)/', 1) as symbol,
         regexp_matches(file, '/cohort=[^/]+/metrics\.(json|parquet)$') as is_cohort_metrics
     from source
+    -- no run directory (a ready candidates file): no files, wherever the empty var's glob points
+    where {{ sql_string(foxml_run_dir()) }} != ''
 
 ),
 

@@ -12,7 +12,7 @@
 -- profiles.yml), which reads each file in Python: for the run's many small files several times faster than
 -- DuckDB's sha256 over read_blob, with the same digest (README "Performance"). The two globals files and the
 -- candidates and policy files are hashed by DuckDB.
-{%- set run_dir = foxml_run_dir() -%}
+{%- set run_dir = foxml_run_dir().rstrip('/') -%}  {#- DuckDB's glob lists '/run/targets/…' for a run_dir '/run/' #}
 {%- set candidates_path = candidates_file() -%}
 {%- set policy_file = policy_path() -%}
 {%- set globals_files = [
@@ -31,17 +31,18 @@ listed_files as (
 
 run_files as (
 
-    -- the listed files under targets/<target>/reproducibility/ (none without a run directory: the listing is empty)
+    -- the listed files under targets/<target>/reproducibility/, when the build reads a run directory
     select
         'run' as input_kind,
         replace(source_file, {{ sql_string(run_dir ~ '/') }}, '') as path,
         tp_file_sha256(source_file) as sha256
     from listed_files
     where
-        starts_with(source_file, {{ sql_string(run_dir ~ '/targets/') }})
+        {{ sql_string(run_dir) }} != ''
+        and starts_with(source_file, {{ sql_string(run_dir ~ '/targets/') }})
         and regexp_matches(
             substr(source_file, length({{ sql_string(run_dir ~ '/targets/') }}) + 1),
-            '(?s)^[^/]+/reproducibility/.+\.(?:json|parquet)$'
+            '(?s)^[^/]+/reproducibility/.*\.(?:json|parquet)$'
         )
 
 ),
