@@ -1,8 +1,17 @@
 -- noqa: disable=LT02,LT05
 -- (this file holds only Jinja macros: sqlfluff checks the indentation of the template source, which renders to nothing)
-{#- foxml_run_dir(): the run directory dbt reads — the dbt var run_dir (dbt_project.yml; '' = none). -#}
+{#- foxml_run_dir(): the run directory dbt reads — the dbt var run_dir (dbt_project.yml; '' = none). DuckDB's glob
+    lists '/run/targets/…' for '/run/' or '/run//': such a path would match none of the files listed, so it is an
+    error (the driver passes a resolved path). -#}
 {% macro foxml_run_dir() %}
-    {{- return(var('run_dir')) -}}
+    {%- set run_dir = var('run_dir') | string -%}
+    {%- if run_dir.endswith('/') or '//' in run_dir -%}
+        {{ exceptions.raise_compiler_error(
+            "var run_dir (env TRAINPLAN_RUN_DIR) is '" ~ run_dir ~ "'; expected the run directory's path without a "
+            ~ "trailing '/' or a '//'"
+        ) }}
+    {%- endif -%}
+    {{- return(run_dir) -}}
 {% endmacro %}
 
 {#- candidates_file(): the ready routing_candidates.parquet — the dbt var candidates_file (dbt_project.yml; '' = read
@@ -61,8 +70,8 @@
 {% endmacro %}
 
 {#-
-    listed_input(source_name, table_name): input_source() for a source whose location is a table function over a
-    glob of the run directory (`read_text('{run_dir}/targets/...')`): the same function over the listed files that
+    listed_input(source_name, table_name): input_source() for a source whose location is read_blob or read_text over
+    a glob of the run directory (`read_blob('{run_dir}/targets/...')`): the same function over the listed files that
     match the glob (listed_files). A glob that matches no listed file reads an empty list of files (no rows): a
     staging model reads only listed files, so plan_input_files, which hashes the listed ones, covers every read.
 -#}
@@ -72,9 +81,11 @@
         {%- do listed_files('') -%}  {#- records the listing as a dependency while parsing -#}
         {{- return(relation) -}}
     {%- endif -%}
-    {%- set location = modules.re.match("^\\s*(\\w+)\\('([^']*)'(.*)\\)\\s*$", relation, modules.re.DOTALL) -%}
+    {%- set location = modules.re.match(
+        "^\\s*(read_blob|read_text)\\('([^']*)'(.*)\\)\\s*$", relation, modules.re.DOTALL
+    ) -%}
     {%- if location is none -%}
-        {{ exceptions.raise_compiler_error("listed_input: not a table function over one glob: " ~ relation) }}
+        {{ exceptions.raise_compiler_error("listed_input: not read_blob or read_text over one glob: " ~ relation) }}
     {%- endif -%}
     {%- set files = listed_files(location.group(2)) -%}
     {%- if not files -%}{{ return(location.group(1) ~ "(cast([] as varchar[])" ~ location.group(3) ~ ")") }}{%- endif -%}

@@ -10,14 +10,17 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import textwrap
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pytest
 from dbt.adapters.duckdb.plugins import BasePlugin
+from trainplan.config.settings import make_settings
 from trainplan.warehouse import file_hashes
-from trainplan.warehouse.dbt_runner import failure_message
+from trainplan.warehouse.dbt_runner import dbt_env, dbt_executable, dbt_paths, failure_message
 
 from tests.conftest import SAMPLE_RUN, Built, build
 
@@ -137,9 +140,40 @@ def test_a_build_that_cannot_read_a_run_file_fails_in_one_line_naming_it(tmp_pat
     assert "At:" in str(raised.value).splitlines()  # what DuckDB gives: frames after the message
     work = tmp_path / "work"
     (work / "target").mkdir(parents=True)
-    result = {"status": "error", "unique_id": "model.trainplan.stg_plan__input_files", "message": str(raised.value)}
+    # dbt's run results hold the error under a header, indented (dbt-duckdb's DbtRuntimeError)
+    dbt_message = "Runtime Error in model stg_plan__input_files (models/staging/plan/stg_plan__input_files.sql)\n"
+    dbt_message += textwrap.indent(str(raised.value), "  ") + "\n"
+    result = {"status": "error", "unique_id": "model.trainplan.stg_plan__input_files", "message": dbt_message}
     (work / "target" / "run_results.json").write_text(json.dumps({"results": [result]}), encoding="utf-8")
     message = failure_message(1, work, log="")
     assert "\n" not in message and "file_hashes.py" not in message
     assert message.endswith(f"model stg_plan__input_files: {str(raised.value).splitlines()[0]}")
     assert f"{missing}: cannot be read for its SHA-256 (No such file or directory)" in message
+
+
+@pytest.mark.parametrize("suffix", ["/", "//"])
+def test_plain_dbt_with_a_run_dir_the_listing_cannot_match_is_an_error(tmp_path: Path, suffix: str) -> None:
+    """DuckDB's glob lists '/run/targets/…' for a run_dir of '/run/' (or with a '//'), which no listed path would
+    match: plain dbt fails naming the var instead of reading nothing."""
+    settings = make_settings(run_dir=SAMPLE_RUN, out_dir=tmp_path, db_path=tmp_path / "db.duckdb")
+    env = dbt_env(settings, settings.db_path)
+    run_dir = str(SAMPLE_RUN) + "/" if suffix == "/" else str(SAMPLE_RUN.parent) + "//" + SAMPLE_RUN.name
+    env["TRAINPLAN_RUN_DIR"] = run_dir
+    built = subprocess.run(
+        [
+            dbt_executable(),
+            "build",
+            *dbt_paths(settings.project, settings.dbt_work_dir),
+            "--select",
+            "stg_foxml__run_files",
+        ],
+        cwd=settings.project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode != 0
+    assert f"var run_dir (env TRAINPLAN_RUN_DIR) is '{run_dir}'; expected the run directory's path without a" in (
+        built.stdout
+    )

@@ -29,6 +29,18 @@ def test_targets_without_reproducibility(tmp_path: Path) -> None:
         check_run_dir(tmp_path)
 
 
+def test_a_symlinked_reproducibility_folder_is_refused_naming_it(tmp_path: Path) -> None:
+    """The run's listing follows a target folder that is a link but no link below it: such a folder's files would
+    never be read, so the run is refused instead of losing the target without a word."""
+    elsewhere = tmp_path / "elsewhere" / "reproducibility"
+    (elsewhere / "CROSS_SECTIONAL").mkdir(parents=True)
+    run = tmp_path / "run"
+    (run / "targets" / "fwd_ret_5m").mkdir(parents=True)
+    (run / "targets" / "fwd_ret_5m" / "reproducibility").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(NotARunDirectory, match=r"fwd_ret_5m/reproducibility: is a symbolic link; .*expected the fold"):
+        check_run_dir(run)
+
+
 def test_file_given_as_run_dir(tmp_path: Path) -> None:
     f = tmp_path / "file.json"
     f.write_text("{}")

@@ -120,6 +120,32 @@ def test_a_run_file_that_cannot_be_read_now_leaves_the_plan_unchecked_naming_it(
     assert "cannot be read for its SHA-256 (Permission denied)" in problem and "\n" not in problem
 
 
+def test_the_stale_check_hashes_each_run_file_once(own_build: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    """plan_input_files is built once from the files as they are now; the fingerprint and the list of changes both
+    read it (a changed file makes the check list the changes too)."""
+    hashed: list[str] = []
+    real = file_hashes.file_sha256
+
+    def counted(paths: pa.Array) -> pa.Array:
+        hashed.extend(paths.to_pylist())
+        return real(paths)
+
+    monkeypatch.setattr(file_hashes, "file_sha256", counted)
+    with duckdb.connect(str(own_build.db_path), read_only=True) as con:
+        (n_listed,) = con.execute(
+            "select count(*) from plan_input_files where input_kind = 'run' and path like 'targets/%'"
+        ).fetchone()
+    extra = own_build.run_dir / METRICS / "added.json"
+    extra.write_text("{}\n", encoding="utf-8")
+    try:
+        plan = Plan.from_json(own_build.master_plan.read_text(encoding="utf-8"), own_build.master_plan)
+        fresh = check_freshness(plan, own_build.out_dir, own_build.db_path)
+    finally:
+        extra.unlink()
+    assert fresh.changed == ("inputs_fingerprint",) and "1 added" in fresh.problems[0]
+    assert len(hashed) == len(set(hashed)) == n_listed + 1
+
+
 def test_a_policy_edited_after_the_build_is_named_and_never_lends_the_plan_its_hash(
     own_build: Built, tmp_path: Path
 ) -> None:

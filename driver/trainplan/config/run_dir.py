@@ -26,6 +26,12 @@ def check_run_dir(path: Path) -> Path:
     targets = path / "targets"
     if not targets.is_dir():
         raise NotARunDirectory(f"{path}: has no targets/ folder; expected {EXPECTED_LAYOUT}")
+    for target in sorted(targets.iterdir()):
+        if (target / "reproducibility").is_symlink():  # its files would not be listed, so never read
+            raise NotARunDirectory(
+                f"{target / 'reproducibility'}: is a symbolic link; trainplan lists a run's files without following "
+                "links below a target folder (a target folder may be one); expected the folder itself"
+            )
     if not any(t.is_dir() and (t / "reproducibility").is_dir() for t in targets.iterdir()):
         raise NotARunDirectory(
             f"{path}: no targets/<target>/reproducibility/ folder under targets/; expected {EXPECTED_LAYOUT}"

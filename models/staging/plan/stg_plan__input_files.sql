@@ -12,7 +12,7 @@
 -- profiles.yml), which reads each file in Python: for the run's many small files several times faster than
 -- DuckDB's sha256 over read_blob, with the same digest (README "Performance"). The two globals files and the
 -- candidates and policy files are hashed by DuckDB.
-{%- set run_dir = foxml_run_dir().rstrip('/') -%}  {#- DuckDB's glob lists '/run/targets/…' for a run_dir '/run/' #}
+{%- set run_dir = foxml_run_dir() -%}
 {%- set candidates_path = candidates_file() -%}
 {%- set policy_file = policy_path() -%}
 {%- set globals_files = [
