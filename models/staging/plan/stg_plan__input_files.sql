@@ -31,15 +31,14 @@ listed_files as (
 
 run_files as (
 
-    -- the listed files under targets/<target>/reproducibility/, when the build reads a run directory
+    -- the listed files under targets/<target>/reproducibility/ (none without a run directory: the listing is empty)
     select
         'run' as input_kind,
         replace(source_file, {{ sql_string(run_dir ~ '/') }}, '') as path,
         tp_file_sha256(source_file) as sha256
     from listed_files
     where
-        {{ sql_string(run_dir) }} != ''
-        and starts_with(source_file, {{ sql_string(run_dir ~ '/targets/') }})
+        starts_with(source_file, {{ sql_string(run_dir ~ '/targets/') }})
         and regexp_matches(
             substr(source_file, length({{ sql_string(run_dir ~ '/targets/') }}) + 1),
             '(?s)^[^/]+/reproducibility/.*\.(?:json|parquet)$'
