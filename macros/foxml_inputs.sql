@@ -1,25 +1,5 @@
 -- noqa: disable=LT02,LT05
 -- (this file holds only Jinja macros: sqlfluff checks the indentation of the template source, which renders to nothing)
-{#- foxml_run_dir(): the run directory dbt reads — the dbt var run_dir (dbt_project.yml; '' = none). DuckDB's glob
-    lists '/run/targets/…' for '/run/' or '/run//': such a path would match none of the files listed, so it is an
-    error (the driver passes a resolved path). -#}
-{% macro foxml_run_dir() %}
-    {%- set run_dir = var('run_dir') | string -%}
-    {%- if run_dir.endswith('/') or '//' in run_dir -%}
-        {{ exceptions.raise_compiler_error(
-            "var run_dir (env TRAINPLAN_RUN_DIR) is '" ~ run_dir ~ "'; expected the run directory's path without a "
-            ~ "trailing '/' or a '//'"
-        ) }}
-    {%- endif -%}
-    {{- return(run_dir) -}}
-{% endmacro %}
-
-{#- candidates_file(): the ready routing_candidates.parquet — the dbt var candidates_file (dbt_project.yml; '' = read
-    the run directory instead). -#}
-{% macro candidates_file() %}
-    {{- return(var('candidates_file')) -}}
-{% endmacro %}
-
 {#-
     input_source(source_name, table_name): source(source_name, table_name), for the sources whose location names
     an input var (`{run_dir}`, `{candidates_file}`, see their YAML). dbt does not render a project var read in
@@ -81,15 +61,34 @@
         {%- do listed_files('') -%}  {#- records the listing as a dependency while parsing -#}
         {{- return(relation) -}}
     {%- endif -%}
+    {%- set location = file_read_location(relation, 'listed_input') -%}
+    {%- set files = listed_files(location.group(2)) -%}
+    {%- if not files -%}{{ return(location.group(1) ~ "(cast([] as varchar[])" ~ location.group(3) ~ ")") }}{%- endif -%}
+    {{- return(location.group(1) ~ "([" ~ files ~ "]" ~ location.group(3) ~ ")") -}}
+{% endmacro %}
+
+{#-
+    run_dir_input(source_name, table_name): input_source() for a source of one file of the run directory outside
+    targets/ (read_blob or read_text of `{run_dir}/globals/...`). Without a run directory (a ready candidates file)
+    it reads an empty list of files: the empty var would make the path /globals/..., a file of the machine's root.
+-#}
+{% macro run_dir_input(source_name, table_name) %}
+    {%- set relation = input_source(source_name, table_name) | string -%}
+    {%- if not execute or foxml_run_dir() -%}{{ return(relation) }}{%- endif -%}
+    {%- set location = file_read_location(relation, 'run_dir_input') -%}
+    {{- return(location.group(1) ~ "(cast([] as varchar[])" ~ location.group(3) ~ ")") -}}
+{% endmacro %}
+
+{#- file_read_location(relation, macro_name): the match of a read_blob or read_text over one quoted path or glob — groups:
+    the function, the path, the rest of the arguments; a compile error naming `macro_name` for any other relation. -#}
+{% macro file_read_location(relation, macro_name) %}
     {%- set location = modules.re.match(
         "^\\s*(read_blob|read_text)\\('([^']*)'(.*)\\)\\s*$", relation, modules.re.DOTALL
     ) -%}
     {%- if location is none -%}
-        {{ exceptions.raise_compiler_error("listed_input: not read_blob or read_text over one glob: " ~ relation) }}
+        {{ exceptions.raise_compiler_error(macro_name ~ ": not read_blob or read_text over one glob: " ~ relation) }}
     {%- endif -%}
-    {%- set files = listed_files(location.group(2)) -%}
-    {%- if not files -%}{{ return(location.group(1) ~ "(cast([] as varchar[])" ~ location.group(3) ~ ")") }}{%- endif -%}
-    {{- return(location.group(1) ~ "([" ~ files ~ "]" ~ location.group(3) ~ ")") -}}
+    {{- return(location) -}}
 {% endmacro %}
 
 {#-

@@ -109,6 +109,11 @@ def test_candidates_file_gives_the_same_candidates_as_its_run_dir(sample_con, tm
         sources = con.execute("select distinct candidate_source from routing_candidates").fetchall()
     assert from_file == sample_con.execute(query).fetchall()
     assert sources == [("candidates_file",)]
+    # the run directory's globals/ sources read no file (the empty run_dir var made them /globals/..., the machine's)
+    compiled = settings.dbt_work_dir / "target" / "compiled" / "trainplan" / "models" / "staging" / "foxml"
+    for model in ("stg_foxml__run_contexts", "stg_foxml__target_rankings"):
+        sql = (compiled / f"{model}.sql").read_text(encoding="utf-8")
+        assert "read_blob(cast([] as varchar[]))" in sql and "/globals/" not in sql, model
 
 
 @pytest.fixture(scope="module")

@@ -151,15 +151,11 @@ def test_a_build_that_cannot_read_a_run_file_fails_in_one_line_naming_it(tmp_pat
     assert f"{missing}: cannot be read for its SHA-256 (No such file or directory)" in message
 
 
-@pytest.mark.parametrize("suffix", ["/", "//"])
-def test_plain_dbt_with_a_run_dir_the_listing_cannot_match_is_an_error(tmp_path: Path, suffix: str) -> None:
-    """DuckDB's glob lists '/run/targets/…' for a run_dir of '/run/' (or with a '//'), which no listed path would
-    match: plain dbt fails naming the var instead of reading nothing."""
+def plain_dbt_listing(tmp_path: Path, run_dir: str) -> subprocess.CompletedProcess[str]:
+    """Plain `dbt build` of the listing, stg_foxml__run_files, with the var run_dir (env TRAINPLAN_RUN_DIR)."""
     settings = make_settings(run_dir=SAMPLE_RUN, out_dir=tmp_path, db_path=tmp_path / "db.duckdb")
-    env = dbt_env(settings, settings.db_path)
-    run_dir = str(SAMPLE_RUN) + "/" if suffix == "/" else str(SAMPLE_RUN.parent) + "//" + SAMPLE_RUN.name
-    env["TRAINPLAN_RUN_DIR"] = run_dir
-    built = subprocess.run(
+    env = {**dbt_env(settings, settings.db_path), "TRAINPLAN_RUN_DIR": run_dir}
+    return subprocess.run(
         [
             dbt_executable(),
             "build",
@@ -173,7 +169,27 @@ def test_plain_dbt_with_a_run_dir_the_listing_cannot_match_is_an_error(tmp_path:
         text=True,
         check=False,
     )
+
+
+@pytest.mark.parametrize("suffix", ["/", "//"])
+def test_plain_dbt_with_a_run_dir_the_listing_cannot_match_is_an_error(tmp_path: Path, suffix: str) -> None:
+    """DuckDB's glob lists '/run/targets/…' for a run_dir of '/run/' (or with a '//'), which no listed path would
+    match: plain dbt fails naming the var instead of reading nothing."""
+    run_dir = str(SAMPLE_RUN) + "/" if suffix == "/" else str(SAMPLE_RUN.parent) + "//" + SAMPLE_RUN.name
+    built = plain_dbt_listing(tmp_path, run_dir)
     assert built.returncode != 0
     assert f"var run_dir (env TRAINPLAN_RUN_DIR) is '{run_dir}'; expected the run directory's path without a" in (
+        built.stdout
+    )
+
+
+def test_plain_dbt_with_a_run_dir_named_with_glob_syntax_is_an_error(tmp_path: Path) -> None:
+    """A run_dir var with '[' listed no file (DuckDB's glob reads it as a class): plain dbt now fails naming the var,
+    as the driver refuses such a run directory."""
+    run_dir = str(tmp_path / "g[1]" / "run")
+    shutil.copytree(SAMPLE_RUN, run_dir)
+    built = plain_dbt_listing(tmp_path, run_dir)
+    assert built.returncode != 0
+    assert f'var run_dir (env TRAINPLAN_RUN_DIR) is "{run_dir}", which holds [: DuckDB would read it as glob' in (
         built.stdout
     )

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from trainplan.config.run_dir import NotARunDirectory, check_run_dir
+from trainplan.config.run_dir import UNREADABLE_PATH_CHARACTERS, NotARunDirectory, UnreadablePath, check_run_dir
 from trainplan.config.settings import SettingsError, make_settings
 from trainplan.export.refresh import refresh
 
 from tests.conftest import SAMPLE_RUN
+
+REFERENCE_CANDIDATES = SAMPLE_RUN / "globals" / "routing" / "routing_candidates.parquet"
 
 
 def test_missing_run_dir(tmp_path: Path) -> None:
@@ -39,6 +46,53 @@ def test_a_symlinked_reproducibility_folder_is_refused_naming_it(tmp_path: Path)
     (run / "targets" / "fwd_ret_5m" / "reproducibility").symlink_to(elsewhere, target_is_directory=True)
     with pytest.raises(NotARunDirectory, match=r"fwd_ret_5m/reproducibility: is a symbolic link; .*expected the fold"):
         check_run_dir(run)
+
+
+@pytest.mark.parametrize("char", UNREADABLE_PATH_CHARACTERS)
+def test_a_run_directory_whose_path_dbt_would_read_as_a_glob_is_refused(tmp_path: Path, char: str) -> None:
+    """DuckDB reads '[', '*', '?' and '\\' in the run directory's path as glob syntax (a run in `g[1]/run` listed no
+    file and gave an empty plan, exit 0) and a quote as the end of the SQL string: refused, naming the path."""
+    run = tmp_path / f"g{char}1" / "run"
+    shutil.copytree(SAMPLE_RUN, run)
+    with pytest.raises(UnreadablePath, match=rf"run: the run directory holds {re.escape(char)}, which DuckDB would"):
+        check_run_dir(run)
+
+
+def test_a_link_to_a_run_directory_is_checked_where_it_points(tmp_path: Path) -> None:
+    """dbt reads the resolved path, so a link from a plain path to a folder named with '[' is refused too."""
+    (tmp_path / "g[1]" / "run" / "targets" / "t" / "reproducibility").mkdir(parents=True)
+    (tmp_path / "plain").symlink_to(tmp_path / "g[1]" / "run", target_is_directory=True)
+    with pytest.raises(UnreadablePath, match=r"g\[1\]/run: the run directory holds \["):
+        check_run_dir(tmp_path / "plain")
+
+
+def test_a_candidates_file_named_with_a_quote_is_refused_by_the_cli(tmp_path: Path) -> None:
+    """One line, exit 2, before dbt runs (dbt failed with a SQL parser error)."""
+    folder = tmp_path / "it's"
+    folder.mkdir()
+    shutil.copy(REFERENCE_CANDIDATES, folder / "routing_candidates.parquet")
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "trainplan"),
+            "refresh",
+            "--candidates",
+            str(folder / "routing_candidates.parquet"),
+            "--out",
+            str(tmp_path / "out"),
+            "--db",
+            str(tmp_path / "db.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "400"},
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
+    assert "routing_candidates.parquet: the candidates file holds ', which DuckDB would read as glob syntax" in (
+        proc.stderr
+    )
+    assert not (tmp_path / "db.duckdb").exists() and not (tmp_path / "out" / "globals" / "training_plan").exists()
 
 
 def test_file_given_as_run_dir(tmp_path: Path) -> None:

@@ -13,8 +13,30 @@ EXPECTED_LAYOUT = (
 )
 
 
+# Characters dbt's SQL cannot hold in a path it reads: "'" ends a SQL string, and DuckDB reads "[", "*", "?" and "\\"
+# in a path as glob syntax, so a run directory named with one lists no file (or another folder's files). The macros
+# foxml_run_dir() and candidates_file() (macros/input_paths.sql) refuse the same characters for plain dbt.
+UNREADABLE_PATH_CHARACTERS = ("'", "[", "*", "?", "\\")
+
+
 class NotARunDirectory(TrainplanError, ValueError):
     """The path given as a run directory does not have the FoxML layout."""
+
+
+class UnreadablePath(TrainplanError, ValueError):
+    """An input path holds a character that dbt's SQL would read as glob syntax or as the end of a string."""
+
+
+def check_readable_path(path: Path, option: str) -> None:
+    """Raise, naming the path, the option and the characters, when `path` (absolute, links resolved) holds one of
+    UNREADABLE_PATH_CHARACTERS."""
+    found = [char for char in UNREADABLE_PATH_CHARACTERS if char in str(path)]
+    if found:
+        raise UnreadablePath(
+            f"{path}: {option} holds {' '.join(found)}, which DuckDB would read as glob syntax or the end of a SQL "
+            f"string; expected a path without {' '.join(UNREADABLE_PATH_CHARACTERS)} (rename or move the folder: dbt "
+            "reads the path a link resolves to)"
+        )
 
 
 def check_run_dir(path: Path) -> Path:
@@ -23,6 +45,7 @@ def check_run_dir(path: Path) -> Path:
         raise NotARunDirectory(f"{path}: does not exist; expected {EXPECTED_LAYOUT}")
     if not path.is_dir():
         raise NotARunDirectory(f"{path}: is not a directory; expected {EXPECTED_LAYOUT}")
+    check_readable_path(path.resolve(), "the run directory")
     targets = path / "targets"
     if not targets.is_dir():
         raise NotARunDirectory(f"{path}: has no targets/ folder; expected {EXPECTED_LAYOUT}")

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from trainplan.config.policy import load_policy_document
 from trainplan.config.policy_check import check_policy_file
-from trainplan.config.run_dir import check_run_dir
+from trainplan.config.run_dir import check_readable_path, check_run_dir
 from trainplan.config.settings import Settings, SettingsError, make_settings, record_last_refresh
 from trainplan.errors import storage_errors
 from trainplan.export.export import PLAN_FOLDERS, ExportResult, export_plan
@@ -81,6 +81,7 @@ def check_candidates_file(path: Path) -> None:
     expected = "expected a routing_candidates.parquet as the reference writes it (globals/routing/)"
     if not path.is_file():
         raise SettingsError(f"{path}: no such file; {expected}")
+    check_readable_path(path.resolve(), "the candidates file")
     with path.open("rb") as handle:
         head = handle.read(4)
         handle.seek(max(0, path.stat().st_size - 4))

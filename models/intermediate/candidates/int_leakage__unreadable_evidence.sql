@@ -40,8 +40,7 @@ evidence_problems as (
         artifact,
         target,
         problem,
-        replace(source_file, {{ sql_string(foxml_run_dir() ~ '/') }}, '')
-        || coalesce(' row ' || source_row, '') as evidence_file,
+        {{ run_relative_path('source_file') }} || coalesce(' row ' || source_row, '') as evidence_file,
         regexp_extract(
             source_file,
             '/targets/([^/]+)/reproducibility/(?:stage=([^/]+)/)?(?:(CROSS_SECTIONAL)/|SYMBOL_SPECIFIC/(?:symbol=([^/]+)/)?)?',

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    {{ json_documents(input_source('foxml', 'run_context_json')) }}
+    {{ json_documents(run_dir_input('foxml', 'run_context_json')) }}
 
 ),
 

@@ -9,7 +9,7 @@ with
 
 source as (
 
-    select * from {{ input_source('foxml', 'target_rankings_csv') }}
+    select * from {{ run_dir_input('foxml', 'target_rankings_csv') }}
 
 ),
 

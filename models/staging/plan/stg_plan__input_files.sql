@@ -34,7 +34,7 @@ run_files as (
     -- the listed files under targets/<target>/reproducibility/ (none without a run directory: the listing is empty)
     select
         'run' as input_kind,
-        replace(source_file, {{ sql_string(run_dir ~ '/') }}, '') as path,
+        {{ run_relative_path('source_file') }} as path,
         tp_file_sha256(source_file) as sha256
     from listed_files
     where
@@ -51,7 +51,7 @@ run_globals_files as (
     {% if run_dir %}
         select
             'run' as input_kind,
-            replace(filename, {{ sql_string(run_dir ~ '/') }}, '') as path,
+            {{ run_relative_path('filename') }} as path,
             sha256(content) as sha256
         from read_blob({{ sql_string_list(globals_files) }})
     {% else %}
