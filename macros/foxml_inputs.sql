@@ -13,7 +13,7 @@
 {% endmacro %}
 
 {#-
-    listed_files(pattern): the files of the run-directory listing (stg_foxml__run_files, one glob of targets/*/** per
+    listed_files(pattern): the files of the run-directory listing (stg_foxml__run_files, one walk of targets/ per
     build) that match `pattern`, a glob like the sources' ('*' and '?' within one path segment, '**/' any number of
     folders), as the items of a SQL list of paths ('' when none). Globbing the run directory again per source would
     walk every folder again (100k files: seconds per walk); reading the listed paths does not. The paths are

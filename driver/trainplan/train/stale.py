@@ -10,8 +10,8 @@ Two checks, both named in the refusal:
   routing policy file among them, so an edited policy shows here, by name). To
   recompute it from the files as they are now without repeating the model's glob list, the SQL dbt compiled for
   `plan_input_files` and the models above it (dbt's `manifest.json` in the database's dbt work folder, holding
-  the run directory the build read) runs again on an empty in-memory DuckDB, with the SQL function it hashes files
-  with (`trainplan.warehouse.file_hashes`); the hash is the export's own
+  the run directory the build read) runs again on an empty in-memory DuckDB, with the SQL functions they list and
+  hash files with (`trainplan.warehouse.functions`); the hash is the export's own
   function (`trainplan.export.header.inputs_fingerprint`). Added, removed and changed files are all seen, and
   the refusal lists them.
 
@@ -37,8 +37,8 @@ from trainplan.errors import TrainplanError
 from trainplan.export.export import export_plan
 from trainplan.export.header import config_hash, inputs_fingerprint
 from trainplan.plan.model import Plan
-from trainplan.warehouse import file_hashes
 from trainplan.warehouse.database import read_only
+from trainplan.warehouse.functions import register_functions
 
 INPUT_FILES_MODEL = "plan_input_files"
 MANIFEST = Path("target") / "manifest.json"
@@ -113,7 +113,7 @@ def _files_now(db_path: Path) -> tuple[duckdb.DuckDBPyConnection | None, str]:
     if start is None:
         return None, f"{manifest_path} has no model {INPUT_FILES_MODEL}"
     con = duckdb.connect()
-    file_hashes.register(con)  # the SQL function the model hashes files with (dbt's plugin registers it in a build)
+    register_functions(con)  # the SQL functions the models list and hash files with (dbt's plugin, in a build)
     try:
         final = nodes[start]
         for node in _upstream(nodes, start):

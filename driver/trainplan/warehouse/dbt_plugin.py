@@ -1,6 +1,7 @@
 """A dbt-duckdb plugin (profiles.yml `plugins`): registers trainplan's SQL functions on dbt's DuckDB connection.
 
-Today one function, `tp_file_sha256` (`trainplan.warehouse.file_hashes`), which `stg_plan__input_files` calls.
+The functions (`trainplan.warehouse.functions`): `tp_run_files`, which `stg_foxml__run_files` lists the run with,
+and `tp_file_sha256`, which `stg_plan__input_files` hashes its files with.
 """
 
 from __future__ import annotations
@@ -8,9 +9,9 @@ from __future__ import annotations
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
-from trainplan.warehouse import file_hashes
+from trainplan.warehouse.functions import register_functions
 
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
-        file_hashes.register(conn)
+        register_functions(conn)

@@ -98,7 +98,7 @@ _ERROR_HEADER = re.compile(r"^[A-Za-z ]*(Error|Failure) in \w+ \S+ \(.*\)$")
 MAX_REASONS = 50  # more lines than that help no one: dbt's log has them all
 MAX_MESSAGE_LINES = 10  # of dbt's message under one error header in its console output
 FAILED_STATUSES = ("error", "fail", "runtime error")
-PYTHON_FRAMES = "At:"  # DuckDB: the traceback of a Python SQL function that raised (trainplan.warehouse.file_hashes)
+PYTHON_FRAMES = "At:"  # DuckDB: the traceback of a Python SQL function that raised (trainplan.warehouse.functions)
 
 
 def _clean(line: str) -> str:

@@ -1,7 +1,11 @@
 -- Every file in the run's target folders (targets/<target>/…), with the scope folder it sits in: the one listing
 -- of the run directory per build. The staging models of files under targets/ read the listed files (macro
 -- listed_files) instead of globbing again, stg_plan__input_files hashes them, and the folder-level checks (a symbol
--- folder without cohorts, a target folder with nothing readable) read it.
+-- folder without cohorts, a target folder with nothing readable) read it. The source lists with tp_run_files
+-- (trainplan.warehouse.run_listing: a linked target folder is followed; below it a link to a folder is an error
+-- naming it); no run directory (a ready candidates file) lists no file.
+{%- do foxml_run_dir() %}  {#- a run_dir var the listing cannot use (foxml_run_dir's rules) fails the compile #}
+
 with
 
 source as (
@@ -22,8 +26,6 @@ parsed as (
         regexp_extract(file, '/SYMBOL_SPECIFIC/symbol=([^/]+)/', 1) as symbol,
         regexp_matches(file, '/cohort=[^/]+/metrics\.(json|parquet)$') as is_cohort_metrics
     from source
-    -- no run directory (a ready candidates file): no files, wherever the empty var's glob points
-    where {{ sql_string(foxml_run_dir()) }} != ''
 
 ),
 
