@@ -13,15 +13,10 @@
 {% endmacro %}
 
 {#-
-    listed_files(pattern): the files of the run-directory listing (stg_foxml__run_files, one walk of targets/ per
-    build) that match `pattern`, a glob like the sources' ('*' and '?' within one path segment, '**/' any number of
-    folders), as the items of a SQL list of paths ('' when none). Globbing the run directory again per source would
-    walk every folder again (100k files: seconds per walk); reading the listed paths does not. The paths are
-    escaped so that a '[', '*' or '?' in a name is not read as a glob. Empty while parsing.
+    glob_regex(pattern): a regex (RE2, anchored) that matches the paths the glob `pattern` matches, for a glob like
+    the sources' ('*' and '?' within one path segment, '**/' any number of folders; nothing else is glob syntax).
 -#}
-{% macro listed_files(pattern) %}
-    {%- set listing = ref('stg_foxml__run_files') -%}
-    {%- if not execute -%}{{ return('') }}{%- endif -%}
+{% macro glob_regex(pattern) %}
     {%- set ns = namespace(regex='^') -%}
     {%- for token in modules.re.split('(\\*\\*/|\\*|\\?)', pattern) -%}
         {%- if token == '**/' -%}{%- set ns.regex = ns.regex ~ '(?:[^/]+/)*' -%}
@@ -30,41 +25,32 @@
         {%- else -%}{%- set ns.regex = ns.regex ~ modules.re.escape(token) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- set found = run_query(
-        "select coalesce(string_agg(" ~ glob_literal_sql('source_file') ~ ", ', ' order by source_file), '') from "
-        ~ listing
-        ~ " where regexp_matches(source_file, " ~ sql_string(ns.regex ~ '$') ~ ")"
-    ) -%}
-    {{- return(found.rows[0][0]) -}}
-{% endmacro %}
-
-{#- glob_literal_sql(column): SQL that turns a path column into a quoted SQL literal of that path as a glob that
-    matches only itself ('[', '*' and '?' bracketed). -#}
-{% macro glob_literal_sql(column) %}
-    {{- return(sql_literal_sql("replace(replace(replace(" ~ column ~ ", '[', '[[]'), '*', '[*]'), '?', '[?]')")) -}}
-{% endmacro %}
-
-{#- sql_literal_sql(expr): SQL that turns a text expression into a quoted SQL literal of its value. -#}
-{% macro sql_literal_sql(expr) %}
-    {{- return("'''' || replace(" ~ expr ~ ", '''', '''''') || ''''") -}}
+    {{- return(ns.regex ~ '$') -}}
 {% endmacro %}
 
 {#-
-    listed_input(source_name, table_name): input_source() for a source whose location is read_blob or read_text over
-    a glob of the run directory (`read_blob('{run_dir}/targets/...')`): the same function over the listed files that
-    match the glob (listed_files). A glob that matches no listed file reads an empty list of files (no rows): a
-    staging model reads only listed files, so plan_input_files, which hashes the listed ones, covers every read.
+    listed_input(source_name, table_name): input_source() for a source whose location is read_blob over a glob of
+    the run directory (`read_blob('{run_dir}/targets/...')`): the files of the build's one listing of the run
+    (stg_foxml__run_files) that match the glob (glob_regex), read by tp_file_bytes, a SQL function written in Python
+    (trainplan.warehouse.file_bytes, registered by the dbt-duckdb plugin in profiles.yml), with read_blob's columns
+    filename, content and size. Globbing the run directory again per source would walk every folder again (100k
+    files: seconds per walk), and read_blob over the listed paths needs them in the SQL (M: 13 MB for one model) and
+    took twice the time. A glob that matches no listed file reads no file (no rows): a staging model reads only
+    listed files, so plan_input_files, which hashes the listed ones, covers every read.
 -#}
 {% macro listed_input(source_name, table_name) %}
     {%- set relation = input_source(source_name, table_name) | string -%}
-    {%- if not execute -%}
-        {%- do listed_files('') -%}  {#- records the listing as a dependency while parsing -#}
-        {{- return(relation) -}}
-    {%- endif -%}
+    {%- set listing = ref('stg_foxml__run_files') -%}  {#- also records the listing as a dependency while parsing -#}
+    {%- if not execute -%}{{- return(relation) -}}{%- endif -%}
     {%- set location = file_read_location(relation, 'listed_input') -%}
-    {%- set files = listed_files(location.group(2)) -%}
-    {%- if not files -%}{{ return(location.group(1) ~ "(cast([] as varchar[])" ~ location.group(3) ~ ")") }}{%- endif -%}
-    {{- return(location.group(1) ~ "([" ~ files ~ "]" ~ location.group(3) ~ ")") -}}
+    {%- if location.group(1) != 'read_blob' or location.group(3) | trim -%}
+        {{ exceptions.raise_compiler_error("listed_input: not read_blob over one glob, without options: " ~ relation) }}
+    {%- endif -%}
+    {{- return(
+        "(select filename, content, octet_length(content) as size from (select source_file as filename, "
+        ~ "tp_file_bytes(source_file) as content from " ~ listing ~ " where regexp_matches(source_file, "
+        ~ sql_string(glob_regex(location.group(2))) ~ ")) as listed_files)"
+    ) -}}
 {% endmacro %}
 
 {#-

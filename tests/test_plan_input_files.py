@@ -19,8 +19,9 @@ import pyarrow as pa
 import pytest
 from dbt.adapters.duckdb.plugins import BasePlugin
 from trainplan.config.settings import make_settings
-from trainplan.warehouse import file_hashes
+from trainplan.warehouse import file_bytes, file_hashes, run_listing
 from trainplan.warehouse.dbt_runner import dbt_env, dbt_executable, dbt_paths, failure_message
+from trainplan.warehouse.functions import register_functions
 
 from tests.conftest import SAMPLE_RUN, Built, build
 
@@ -110,7 +111,7 @@ def test_file_sha256_is_the_sha256_of_each_files_bytes(tmp_path: Path) -> None:
 
 def test_a_file_that_cannot_be_read_fails_the_query_naming_it(tmp_path: Path) -> None:
     con = duckdb.connect()
-    file_hashes.register(con)
+    register_functions(con)
     missing = tmp_path / "gone.json"
     with pytest.raises(
         duckdb.Error, match=rf"{re.escape(str(missing))}: cannot be read for its SHA-256 \(No such file"
@@ -127,13 +128,17 @@ def test_the_dbt_plugin_registers_the_function_once_for_the_connection_and_its_c
     cursor = con.cursor()
     got = cursor.execute(f"select {file_hashes.FUNCTION}(?)", [str(tmp_path / "a.json")]).fetchone()
     assert got == (hashlib.sha256(b"{}").hexdigest(),)
+    got = cursor.execute(f"select {file_bytes.FUNCTION}(?)", [str(tmp_path / "a.json")]).fetchone()
+    assert got == (b"{}",)
+    listed = cursor.execute(f"select {run_listing.FUNCTION}(?)", [str(tmp_path)]).fetchone()
+    assert listed == ([],)  # tmp_path holds no target folder
 
 
 def test_a_build_that_cannot_read_a_run_file_fails_in_one_line_naming_it(tmp_path: Path) -> None:
     """DuckDB appends the Python frames of a function that raised ("At:", one line per frame); the refresh's
     message keeps the line that names the file and the reason."""
     con = duckdb.connect()
-    file_hashes.register(con)
+    register_functions(con)
     missing = tmp_path / "targets" / "t" / "reproducibility" / "gone.json"
     with pytest.raises(duckdb.Error) as raised:
         con.execute(f"select {file_hashes.FUNCTION}(?)", [str(missing)]).fetchall()

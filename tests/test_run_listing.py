@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 from trainplan.config.settings import make_settings
 from trainplan.export.refresh import refresh
-from trainplan.warehouse import run_listing
+from trainplan.warehouse import file_bytes, run_listing
 from trainplan.warehouse.dbt_runner import DbtBuildError
 
 from tests.conftest import SAMPLE_RUN, Built, build
@@ -123,4 +123,35 @@ def test_a_refresh_with_a_linked_folder_below_a_target_folder_fails_naming_it(tm
     assert "\n" not in message and "run_listing.py" not in message
     assert "model stg_foxml__run_files: " in message
     assert f"{cohorts}: is a symbolic link to a folder; trainplan lists a run's files without following" in message
+    assert not (tmp_path / "out" / "globals" / "training_plan").exists()
+
+
+def test_file_bytes_are_each_files_bytes_and_an_unreadable_file_is_named(tmp_path: Path) -> None:
+    files = {"empty.json": b"", "text.json": b'{"a": 1}\n', "bytes.parquet": bytes(range(256)) * 64}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    paths = [str(tmp_path / name) for name in files] + [None]
+    assert file_bytes.file_bytes(pa.array(paths, pa.string())).to_pylist() == [*files.values(), None]
+    with pytest.raises(OSError, match=rf"^{tmp_path}/gone.json: cannot be read \(No such file or directory\)$"):
+        file_bytes.file_bytes(pa.array([str(tmp_path / "gone.json")], pa.string()))
+
+
+def test_a_listed_file_that_cannot_be_read_fails_the_refresh_naming_it(tmp_path: Path) -> None:
+    """A cohort's metrics.json that is a link to nothing: listed (a link to a file), then its read and its hash fail
+    the build, one line per model naming the file (the glob before left it out without a word)."""
+    run = tmp_path / "run"
+    shutil.copytree(SAMPLE_RUN, run)
+    metrics = next(
+        (run / "targets" / "fwd_ret_5m" / "reproducibility" / "CROSS_SECTIONAL").glob("cohort=*/metrics.json")
+    )
+    metrics.unlink()
+    metrics.symlink_to(tmp_path / "nowhere.json")
+    settings = make_settings(run_dir=run, out_dir=tmp_path / "out", db_path=tmp_path / "db.duckdb")
+    with pytest.raises(DbtBuildError) as raised:
+        refresh(settings)
+    head, *lines = str(raised.value).splitlines()
+    assert head.startswith("dbt build failed (exit 1; the previous plan is unchanged;")
+    assert all(line.startswith("model ") and ".py" not in line for line in lines), lines
+    read = next(line for line in lines if line.startswith("model stg_foxml__cohort_metrics: "))
+    assert read.endswith(f"OSError: {metrics}: cannot be read (No such file or directory)")
     assert not (tmp_path / "out" / "globals" / "training_plan").exists()

@@ -1,7 +1,8 @@
 """A dbt-duckdb plugin (profiles.yml `plugins`): registers trainplan's SQL functions on dbt's DuckDB connection.
 
 The functions (`trainplan.warehouse.functions`): `tp_run_files`, which `stg_foxml__run_files` lists the run with,
-and `tp_file_sha256`, which `stg_plan__input_files` hashes its files with.
+`tp_file_bytes`, which the staging models read the listed files with, and `tp_file_sha256`, which
+`stg_plan__input_files` hashes them with.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 
-import duckdb
 import pyarrow as pa
 
 FUNCTION = "tp_file_sha256"
@@ -29,12 +28,3 @@ def file_sha256(paths: pa.Array) -> pa.Array:
         except OSError as err:
             raise OSError(f"{path}: cannot be read for its SHA-256 ({err.strerror or err})") from err
     return pa.array(digests, pa.string())
-
-
-def register(con: duckdb.DuckDBPyConnection) -> None:
-    """Make `tp_file_sha256` callable on `con` (and on its cursors, which share its catalog); a second call on
-    the same database is a no-op."""
-    known = con.execute("select count(*) from duckdb_functions() where function_name = ?", [FUNCTION]).fetchone()
-    if known and known[0]:
-        return
-    con.create_function(FUNCTION, file_sha256, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"), type="arrow")

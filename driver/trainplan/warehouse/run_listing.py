@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import stat
 
-import duckdb
 import pyarrow as pa
 
 FUNCTION = "tp_run_files"
@@ -77,13 +76,3 @@ def run_files(folders: pa.Array) -> pa.Array:
     """`list_run_files` of each folder in `folders` (null for a null folder: no run directory)."""
     listed = [None if folder is None else list_run_files(folder) for folder in folders.to_pylist()]
     return pa.array(listed, pa.list_(pa.string()))
-
-
-def register(con: duckdb.DuckDBPyConnection) -> None:
-    """Make `tp_run_files` callable on `con` (and its cursors); a second call on the same database is a no-op."""
-    known = con.execute("select count(*) from duckdb_functions() where function_name = ?", [FUNCTION]).fetchone()
-    if known and known[0]:
-        return
-    con.create_function(
-        FUNCTION, run_files, [duckdb.sqltype("VARCHAR")], duckdb.list_type(duckdb.sqltype("VARCHAR")), type="arrow"
-    )
