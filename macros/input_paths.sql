@@ -2,9 +2,9 @@
 -- (this file holds only Jinja macros: sqlfluff checks the indentation of the template source, which renders to nothing)
 {#- The input paths a build reads, from the dbt vars (dbt_project.yml), checked before any SQL names them. -#}
 
-{#- foxml_run_dir(): the run directory dbt reads — the dbt var run_dir (dbt_project.yml; '' = none). DuckDB's glob
-    lists '/run/targets/…' for '/run/' or '/run//': such a path would match none of the files listed, so it is an
-    error (the driver passes a resolved path); so is a path that input_path_var refuses. -#}
+{#- foxml_run_dir(): the run directory dbt reads — the dbt var run_dir (dbt_project.yml; '' = none). It must be in
+    the plain form the driver passes (a resolved path): with a trailing '/' or a '//' every listed path and every
+    path the plan records would carry a '//', so it is an error; so is a path that input_path_var refuses. -#}
 {% macro foxml_run_dir() %}
     {%- set run_dir = input_path_var('run_dir', 'TRAINPLAN_RUN_DIR') -%}
     {%- if run_dir.endswith('/') or '//' in run_dir -%}

@@ -17,13 +17,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
+import yaml
 from dbt.adapters.duckdb.plugins import BasePlugin
 from trainplan.config.settings import make_settings
 from trainplan.warehouse import file_bytes, file_hashes, run_listing
 from trainplan.warehouse.dbt_runner import dbt_env, dbt_executable, dbt_paths, failure_message
 from trainplan.warehouse.functions import register_functions
 
-from tests.conftest import SAMPLE_RUN, Built, build
+from tests.conftest import REPO, SAMPLE_RUN, Built, build
 
 GLOBALS_FILES = ("globals/run_context.json", "globals/target_predictability_rankings.csv")
 
@@ -156,18 +157,12 @@ def test_a_build_that_cannot_read_a_run_file_fails_in_one_line_naming_it(tmp_pat
     assert f"{missing}: cannot be read for its SHA-256 (No such file or directory)" in message
 
 
-def plain_dbt_listing(tmp_path: Path, run_dir: str) -> subprocess.CompletedProcess[str]:
-    """Plain `dbt build` of the listing, stg_foxml__run_files, with the var run_dir (env TRAINPLAN_RUN_DIR)."""
+def plain_dbt(tmp_path: Path, select: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
+    """Plain `dbt build --select <select>` of the project with env vars set over the sample run's."""
     settings = make_settings(run_dir=SAMPLE_RUN, out_dir=tmp_path, db_path=tmp_path / "db.duckdb")
-    env = {**dbt_env(settings, settings.db_path), "TRAINPLAN_RUN_DIR": run_dir}
+    env = {**dbt_env(settings, settings.db_path), **env_vars}
     return subprocess.run(
-        [
-            dbt_executable(),
-            "build",
-            *dbt_paths(settings.project, settings.dbt_work_dir),
-            "--select",
-            "stg_foxml__run_files",
-        ],
+        [dbt_executable(), "build", *dbt_paths(settings.project, settings.dbt_work_dir), "--select", select],
         cwd=settings.project,
         env=env,
         capture_output=True,
@@ -177,24 +172,85 @@ def plain_dbt_listing(tmp_path: Path, run_dir: str) -> subprocess.CompletedProce
 
 
 @pytest.mark.parametrize("suffix", ["/", "//"])
-def test_plain_dbt_with_a_run_dir_the_listing_cannot_match_is_an_error(tmp_path: Path, suffix: str) -> None:
-    """DuckDB's glob lists '/run/targets/…' for a run_dir of '/run/' (or with a '//'), which no listed path would
-    match: plain dbt fails naming the var instead of reading nothing."""
+def test_plain_dbt_with_a_run_dir_not_in_its_plain_form_is_an_error(tmp_path: Path, suffix: str) -> None:
+    """A run_dir of '/run/' (or with a '//') would give every listed and recorded path a '//': plain dbt fails
+    naming the var (the driver always passes a resolved path)."""
     run_dir = str(SAMPLE_RUN) + "/" if suffix == "/" else str(SAMPLE_RUN.parent) + "//" + SAMPLE_RUN.name
-    built = plain_dbt_listing(tmp_path, run_dir)
+    built = plain_dbt(tmp_path, "stg_foxml__run_files", TRAINPLAN_RUN_DIR=run_dir)
     assert built.returncode != 0
     assert f"var run_dir (env TRAINPLAN_RUN_DIR) is '{run_dir}'; expected the run directory's path without a" in (
         built.stdout
     )
 
 
-def test_plain_dbt_with_a_run_dir_named_with_glob_syntax_is_an_error(tmp_path: Path) -> None:
-    """A run_dir var with '[' listed no file (DuckDB's glob reads it as a class): plain dbt now fails naming the var,
-    as the driver refuses such a run directory."""
-    run_dir = str(tmp_path / "g[1]" / "run")
+@pytest.mark.parametrize("char", ["[", "'", "\\"])
+def test_plain_dbt_with_a_run_dir_named_with_glob_syntax_or_a_quote_is_an_error(tmp_path: Path, char: str) -> None:
+    """A run_dir var with '[' listed no file (DuckDB's glob read it as a class) and one with a quote failed in SQL:
+    plain dbt now fails naming the var, as the driver refuses such a run directory."""
+    run_dir = tmp_path / f"g{char}1" / "run"
     shutil.copytree(SAMPLE_RUN, run_dir)
-    built = plain_dbt_listing(tmp_path, run_dir)
+    built = plain_dbt(tmp_path, "stg_foxml__run_files", TRAINPLAN_RUN_DIR=str(run_dir))
     assert built.returncode != 0
-    assert f'var run_dir (env TRAINPLAN_RUN_DIR) is "{run_dir}", which holds [: DuckDB would read it as glob' in (
+    assert f"var run_dir (env TRAINPLAN_RUN_DIR) is {json.dumps(str(run_dir))}, which holds {char}: DuckDB" in (
         built.stdout
+    )
+
+
+def test_plain_dbt_with_a_candidates_file_named_with_a_quote_is_an_error(tmp_path: Path) -> None:
+    candidates = tmp_path / "it's" / "routing_candidates.parquet"
+    candidates.parent.mkdir()
+    shutil.copy(SAMPLE_RUN / "globals" / "routing" / "routing_candidates.parquet", candidates)
+    built = plain_dbt(
+        tmp_path, "stg_candidates__routing_candidates", TRAINPLAN_RUN_DIR="", TRAINPLAN_CANDIDATES_FILE=str(candidates)
+    )
+    assert built.returncode != 0
+    assert f"var candidates_file (env TRAINPLAN_CANDIDATES_FILE) is {json.dumps(str(candidates))}, which holds '" in (
+        built.stdout
+    )
+
+
+# Each source of files under targets/ (_foxml__sources.yml) and the staging model that reads it.
+LISTED_SOURCES = {
+    "cohort_metrics_json": "stg_foxml__cohort_metrics",
+    "cohort_metrics_parquet": "base_foxml__cohort_metrics_parquet_files",
+    "cohort_metadata_json": "stg_foxml__cohort_metadata",
+    "target_confidences_json": "stg_foxml__target_confidences",
+    "importance_snapshots_json": "stg_foxml__importance_snapshots",
+    "confirmed_quarantines_json": "stg_foxml__confirmed_quarantines",
+    "quarantine_suspects_json": "stg_foxml__quarantine_suspects",
+}
+
+
+def test_each_staging_model_reads_the_files_duckdbs_glob_of_its_source_matches(extra_built: Built) -> None:
+    """The models read the listing's paths that match a regex made from their source's glob (macro glob_regex):
+    the same files DuckDB's glob of the source finds (no link lies below a target folder of this run)."""
+    doc = yaml.safe_load((REPO / "models" / "staging" / "foxml" / "_foxml__sources.yml").read_text(encoding="utf-8"))
+    tables = {t["name"]: t["meta"]["external_location"] for t in doc["sources"][0]["tables"]}
+    listed = {name for name, location in tables.items() if location.startswith("read_blob('{run_dir}/targets/")}
+    assert listed == set(LISTED_SOURCES)
+    with extra_built.connect() as con:
+        for name, model in LISTED_SOURCES.items():
+            pattern = tables[name].removeprefix("read_blob('").removesuffix("')").format(run_dir=extra_built.run_dir)
+            globbed = {row[0] for row in con.execute("select file from glob(?)", [pattern]).fetchall()}
+            read = {row[0] for row in con.execute(f"select distinct source_file from {model}").fetchall()}
+            assert read == globbed and read, name
+
+
+def test_a_python_functions_frames_are_cut_from_dbts_console_output_too(tmp_path: Path) -> None:
+    """Without run results (dbt stopped before writing them) the reason comes from dbt's console output, where
+    DuckDB's Python frames follow the message as well."""
+    log = "\n".join(
+        [
+            "12:00:01  Runtime Error in model stg_foxml__run_files (models/staging/foxml/stg_foxml__run_files.sql)",
+            "12:00:01    Invalid Input Error: Python exception occurred while executing the UDF: RunListingError: "
+            "/run/targets/t: cannot be listed (Permission denied)",
+            "12:00:01    At:",
+            "12:00:01      /venv/trainplan/warehouse/run_listing.py(45): _scan",
+            "",
+        ]
+    )
+    message = failure_message(1, tmp_path, log)
+    assert message.endswith(
+        "model stg_foxml__run_files: Invalid Input Error: Python exception occurred while "
+        "executing the UDF: RunListingError: /run/targets/t: cannot be listed (Permission denied)"
     )

@@ -69,6 +69,39 @@ def test_a_link_to_a_file_below_a_target_folder_is_listed_and_so_is_a_broken_lin
     assert f"{folder}/a_pipe" not in listed  # not a regular file: a read would wait forever
 
 
+@pytest.mark.parametrize("kind", ["to nothing", "to itself", "to each other"])
+def test_a_target_link_that_cannot_be_followed_is_an_error_naming_it(tmp_path: Path, kind: str) -> None:
+    """A target that may be missing is not skipped without a word."""
+    targets = _tree(tmp_path)
+    link = targets / "c"
+    if kind == "to nothing":
+        link.symlink_to(tmp_path / "nowhere", target_is_directory=True)
+    elif kind == "to itself":
+        link.symlink_to(link, target_is_directory=True)
+    else:
+        link.symlink_to(targets / "d", target_is_directory=True)
+        (targets / "d").symlink_to(link, target_is_directory=True)
+    with pytest.raises(
+        run_listing.RunListingError, match=rf"^{targets}/[cd]: is a symbolic link that cannot be follow"
+    ):
+        run_listing.list_run_files(str(targets))
+
+
+def test_links_below_a_target_folder_to_a_pipe_or_to_a_folder_outside_reproducibility_are_left_alone(
+    tmp_path: Path,
+) -> None:
+    """A read of a pipe would never end, and nothing outside reproducibility/ is read: neither is listed, and the
+    folder behind the link is not walked."""
+    targets = _tree(tmp_path)
+    os.mkfifo(tmp_path / "elsewhere" / "pipe")
+    (targets / "a" / "reproducibility" / "metrics.json").symlink_to(tmp_path / "elsewhere" / "pipe")
+    (targets / "a" / "logs").symlink_to(tmp_path / "elsewhere" / "b", target_is_directory=True)
+    listed = run_listing.list_run_files(str(targets))
+    assert f"{targets}/a/reproducibility/metrics.json" not in listed
+    assert not [path for path in listed if path.startswith(f"{targets}/a/logs")]
+    assert listed == sorted({*listed, f"{targets}/a/reproducibility/CROSS_SECTIONAL/cohort=c1/metrics.json"})
+
+
 def test_a_link_to_a_folder_below_a_target_folder_is_an_error_naming_it(tmp_path: Path) -> None:
     targets = _tree(tmp_path)
     link = targets / "a" / "reproducibility" / "SYMBOL_SPECIFIC"
@@ -97,6 +130,9 @@ def test_linked_quarantine_files_are_read(tmp_path: Path, sample_built: Built) -
         path.rename(copy)
         path.symlink_to(copy)
     built = build(run, tmp_path / "out")
+    with duckdb.connect() as con:  # the listing before, DuckDB's glob, left the links out
+        globbed = {row[0] for row in con.execute("select file from glob(?)", [f"{run}/targets/*/**"]).fetchall()}
+    assert not {str(run / QUARANTINES.format(scope=scope)) for scope in SCOPES} & globbed
     with built.connect() as con:
         hashed = {row[0] for row in con.execute("select path from plan_input_files").fetchall()}
     assert {QUARANTINES.format(scope=scope) for scope in SCOPES} <= hashed

@@ -50,10 +50,10 @@ def check_run_dir(path: Path) -> Path:
     if not targets.is_dir():
         raise NotARunDirectory(f"{path}: has no targets/ folder; expected {EXPECTED_LAYOUT}")
     for target in sorted(targets.iterdir()):
-        if (target / "reproducibility").is_symlink():  # its files would not be listed, so never read
+        if (target / "reproducibility").is_symlink():  # the build's listing refuses it too, later (run_listing)
             raise NotARunDirectory(
                 f"{target / 'reproducibility'}: is a symbolic link; trainplan lists a run's files without following "
-                "links below a target folder (a target folder may be one); expected the folder itself"
+                "links in a target's reproducibility/ (a target folder may be one); expected the folder itself"
             )
     if not any(t.is_dir() and (t / "reproducibility").is_dir() for t in targets.iterdir()):
         raise NotARunDirectory(

@@ -149,6 +149,7 @@ def _log_reasons(log: str) -> list[str]:
             while i < len(lines) and lines[i] and not lines[i].startswith(">") and len(body) < MAX_MESSAGE_LINES:
                 body.append(lines[i])
                 i += 1
+            body = _without_python_frames(body)
             parts = line.split(" in ", 1)[1].split(" (", 1)[0] if " in " in line else "dbt"
             text = f"{parts}: {' '.join(body)}" if body else line
             if text not in out:

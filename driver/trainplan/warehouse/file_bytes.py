@@ -26,4 +26,4 @@ def file_bytes(paths: pa.Array) -> pa.Array:
                 contents.append(fh.read())
         except OSError as err:
             raise OSError(f"{path}: cannot be read ({err.strerror or err})") from err
-    return pa.array(contents, pa.binary())
+    return pa.array(contents, pa.large_binary())  # 64-bit offsets: a chunk of files may hold over 2 GB

@@ -1,6 +1,6 @@
 -- Every file in the run's target folders (targets/<target>/…), with the scope folder it sits in: the one listing
 -- of the run directory per build. The staging models of files under targets/ read the listed files (macro
--- listed_files) instead of globbing again, stg_plan__input_files hashes them, and the folder-level checks (a symbol
+-- listed_input) instead of globbing again, stg_plan__input_files hashes them, and the folder-level checks (a symbol
 -- folder without cohorts, a target folder with nothing readable) read it. The source lists with tp_run_files
 -- (trainplan.warehouse.run_listing: a linked target folder is followed; below it a link to a folder is an error
 -- naming it); no run directory (a ready candidates file) lists no file.

@@ -92,8 +92,8 @@ def first_line(error: BaseException) -> str:
 
 
 def glob_literal(path: str) -> str:
-    """The path as a glob that matches only itself (read_parquet and parquet_schema take globs); the rule of the
-    macro glob_literal_sql (macros/foxml_inputs.sql)."""
+    """The path as a glob that matches only itself (read_parquet and parquet_schema take globs): '[', '*' and '?'
+    bracketed."""
     return path.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
 
 
