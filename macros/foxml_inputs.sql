@@ -65,8 +65,9 @@
     {{- return(location.group(1) ~ "(cast([] as varchar[])" ~ location.group(3) ~ ")") -}}
 {% endmacro %}
 
-{#- file_read_location(relation, macro_name): the match of a read_blob or read_text over one quoted path or glob — groups:
-    the function, the path, the rest of the arguments; a compile error naming `macro_name` for any other relation. -#}
+{#- file_read_location(relation, macro_name): the match of a read_blob or read_text over one quoted path or glob,
+    with the groups function, path and the rest of the arguments; a compile error naming `macro_name` for any other
+    relation. -#}
 {% macro file_read_location(relation, macro_name) %}
     {%- set location = modules.re.match(
         "^\\s*(read_blob|read_text)\\('([^']*)'(.*)\\)\\s*$", relation, modules.re.DOTALL

@@ -2,8 +2,9 @@
 -- of the run directory per build. The staging models of files under targets/ read the listed files (macro
 -- listed_input) instead of globbing again, stg_plan__input_files hashes them, and the folder-level checks (a symbol
 -- folder without cohorts, a target folder with nothing readable) read it. The source lists with tp_run_files
--- (trainplan.warehouse.run_listing: a linked target folder is followed; below it a link to a folder is an error
--- naming it); no run directory (a ready candidates file) lists no file.
+-- (trainplan.warehouse.run_listing: a linked target folder is followed; below it a link to a file is listed and a
+-- link to a folder in reproducibility/ is an error naming it); no run directory (a ready candidates file) lists no
+-- file.
 {%- do foxml_run_dir() %}  {#- a run_dir var the listing cannot use (foxml_run_dir's rules) fails the compile #}
 
 with
