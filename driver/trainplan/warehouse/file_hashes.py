@@ -11,20 +11,13 @@ import hashlib
 
 import pyarrow as pa
 
+from trainplan.warehouse.file_bytes import each_file
+
 FUNCTION = "tp_file_sha256"
 
 
 def file_sha256(paths: pa.Array) -> pa.Array:
     """The hex SHA-256 of each file in `paths` (null for a null path); a file that cannot be read raises, naming
     it, and fails the query."""
-    digests: list[str | None] = []
-    for path in paths.to_pylist():
-        if path is None:
-            digests.append(None)
-            continue
-        try:
-            with open(path, "rb") as fh:
-                digests.append(hashlib.file_digest(fh, "sha256").hexdigest())
-        except OSError as err:
-            raise OSError(f"{path}: cannot be read for its SHA-256 ({err.strerror or err})") from err
+    digests = each_file(paths, lambda fh: hashlib.file_digest(fh, "sha256").hexdigest(), " for its SHA-256")
     return pa.array(digests, pa.string())
