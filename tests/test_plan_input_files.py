@@ -137,7 +137,7 @@ def test_the_dbt_plugin_registers_the_function_once_for_the_connection_and_its_c
 
 def test_a_build_that_cannot_read_a_run_file_fails_in_one_line_naming_it(tmp_path: Path) -> None:
     """DuckDB appends the Python frames of a function that raised ("At:", one line per frame); the refresh's
-    message keeps the line that names the file and the reason."""
+    message keeps the line that names the file and the reason, without DuckDB's words before it."""
     con = duckdb.connect()
     register_functions(con)
     missing = tmp_path / "targets" / "t" / "reproducibility" / "gone.json"
@@ -153,8 +153,10 @@ def test_a_build_that_cannot_read_a_run_file_fails_in_one_line_naming_it(tmp_pat
     (work / "target" / "run_results.json").write_text(json.dumps({"results": [result]}), encoding="utf-8")
     message = failure_message(1, work, log="")
     assert "\n" not in message and "file_hashes.py" not in message
-    assert message.endswith(f"model stg_plan__input_files: {str(raised.value).splitlines()[0]}")
-    assert f"{missing}: cannot be read for its SHA-256 (No such file or directory)" in message
+    assert "Python exception occurred while executing the UDF: OSError: " in str(raised.value)  # DuckDB's words
+    assert message.endswith(
+        f"model stg_plan__input_files: {missing}: cannot be read for its SHA-256 (No such file or directory)"
+    )
 
 
 def plain_dbt(tmp_path: Path, select: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
@@ -236,9 +238,26 @@ def test_each_staging_model_reads_the_files_duckdbs_glob_of_its_source_matches(e
             assert read == globbed and read, name
 
 
+def test_a_python_function_that_fails_by_a_bug_keeps_duckdbs_words_and_its_class(tmp_path: Path) -> None:
+    """Only the errors trainplan's functions raise on purpose (a file that cannot be read or listed: OSError) lose
+    DuckDB's words before them; any other exception there is a bug, and the message says which."""
+    log = "\n".join(
+        [
+            "12:00:01  Runtime Error in model stg_foxml__run_files (models/staging/foxml/stg_foxml__run_files.sql)",
+            "12:00:01    Invalid Input Error: Python exception occurred while executing the UDF: TypeError: "
+            "unsupported operand",
+            "",
+        ]
+    )
+    assert failure_message(1, tmp_path, log).endswith(
+        "model stg_foxml__run_files: Invalid Input Error: Python exception occurred while executing the UDF: "
+        "TypeError: unsupported operand"
+    )
+
+
 def test_a_python_functions_frames_are_cut_from_dbts_console_output_too(tmp_path: Path) -> None:
     """Without run results (dbt stopped before writing them) the reason comes from dbt's console output, where
-    DuckDB's Python frames follow the message as well."""
+    DuckDB's Python frames follow the message as well, and DuckDB's words before it go as in the run results."""
     log = "\n".join(
         [
             "12:00:01  Runtime Error in model stg_foxml__run_files (models/staging/foxml/stg_foxml__run_files.sql)",
@@ -250,7 +269,4 @@ def test_a_python_functions_frames_are_cut_from_dbts_console_output_too(tmp_path
         ]
     )
     message = failure_message(1, tmp_path, log)
-    assert message.endswith(
-        "model stg_foxml__run_files: Invalid Input Error: Python exception occurred while "
-        "executing the UDF: RunListingError: /run/targets/t: cannot be listed (Permission denied)"
-    )
+    assert message.endswith("model stg_foxml__run_files: /run/targets/t: cannot be listed (Permission denied)")

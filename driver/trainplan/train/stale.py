@@ -38,7 +38,7 @@ from trainplan.export.export import export_plan
 from trainplan.export.header import config_hash, inputs_fingerprint
 from trainplan.plan.model import Plan
 from trainplan.warehouse.database import read_only
-from trainplan.warehouse.functions import register_functions
+from trainplan.warehouse.functions import register_functions, without_duckdb_prefix
 
 INPUT_FILES_MODEL = "plan_input_files"
 MANIFEST = Path("target") / "manifest.json"
@@ -127,7 +127,7 @@ def _files_now(db_path: Path) -> tuple[duckdb.DuckDBPyConnection | None, str]:
         con.execute(f"create table {final['relation_name']} as {final['compiled_code']}")
     except (duckdb.Error, KeyError) as err:
         con.close()
-        first_line = (str(err).strip().splitlines() or [""])[0]
+        first_line = without_duckdb_prefix((str(err).strip().splitlines() or [""])[0])
         return None, f"cannot rerun the compiled {INPUT_FILES_MODEL} SQL of {manifest_path}: {first_line}"
     return con, ""
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from trainplan.config.settings import MEMORY_LIMIT_ENV, Settings
 from trainplan.errors import TrainplanError
+from trainplan.warehouse.functions import without_duckdb_prefix
 
 RUN_RESULTS = "run_results.json"
 
@@ -102,7 +103,7 @@ PYTHON_FRAMES = "At:"  # DuckDB: the traceback of a Python SQL function that rai
 
 
 def _clean(line: str) -> str:
-    return _LOG_TIME.sub("", _ANSI.sub("", line)).strip()
+    return without_duckdb_prefix(_LOG_TIME.sub("", _ANSI.sub("", line))).strip()
 
 
 def _without_python_frames(lines: list[str]) -> list[str]:

@@ -7,12 +7,27 @@ and on the connection where `trainplan train` re-runs the compiled SQL of the ru
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import duckdb
 import pyarrow as pa
 
 from trainplan.warehouse import file_bytes, file_hashes, run_listing
+
+# DuckDB's words before the message of an error these functions raise on purpose (OSError: a file that cannot be
+# read or listed); the message after them names the file and the reason. Any other exception there is a bug and
+# keeps DuckDB's words and its class.
+_PURPOSEFUL_ERROR_PREFIX = re.compile(
+    r"Invalid Input Error: Python exception occurred while executing the UDF: (?:OSError|RunListingError): "
+)
+
+
+def without_duckdb_prefix(message: str) -> str:
+    """`message` (one line of a DuckDB error) without DuckDB's words before an error these functions raised on
+    purpose: "Invalid Input Error: Python exception occurred while executing the UDF: OSError: <path>: cannot be
+    read (...)" becomes "<path>: cannot be read (...)"."""
+    return _PURPOSEFUL_ERROR_PREFIX.sub("", message)
 
 
 def _register(
