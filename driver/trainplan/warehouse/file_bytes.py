@@ -2,7 +2,7 @@
 
 The staging models of the files under a run's `targets/` read the listed files with it (macro `listed_input`):
 DuckDB's `read_blob` takes its files as a list literal in the model's SQL (M: 13 MB of SQL naming 50,000 files for
-one model) and took twice the time for the same rows (README "Performance"). Registered with trainplan's other SQL
+one model) and took twice the time for the same rows (docs/performance.md). Registered with trainplan's other SQL
 functions (`trainplan.warehouse.functions`).
 """
 

@@ -1,7 +1,7 @@
 """The SQL function `tp_file_sha256(path)`: the SHA-256 (hex) of a file's bytes, read in Python.
 
 `stg_plan__input_files` hashes every raw file of the run with it. DuckDB's `sha256(content)` over `read_blob`
-costs several times more for many small files (README "Performance"), and both give the same digest. Registered
+costs several times more for many small files (docs/performance.md), and both give the same digest. Registered
 with trainplan's other SQL functions (`trainplan.warehouse.functions`).
 """
 

@@ -14,7 +14,7 @@ under `targets/` reads the listed files, and `stg_plan__input_files` hashes them
 - a folder that cannot be listed is an error naming it.
 
 DuckDB's glob (`targets/*/**`), which listed the run before, took 2.8 s for M's 120,329 files where this takes
-1.8-2.0 s (README "Performance"), and left every link below a target folder out without a word. Registered with
+1.8-2.0 s (docs/performance.md), and left every link below a target folder out without a word. Registered with
 the other SQL functions (`trainplan.warehouse.functions`).
 """
 

@@ -10,7 +10,7 @@
 -- files added since the build), kept by place and name (targets/<target>/reproducibility/…/*.json or *.parquet). They are
 -- hashed by tp_file_sha256 (trainplan.warehouse.file_hashes, registered on dbt's connection by the plugin in
 -- profiles.yml), which reads each file in Python: for the run's many small files several times faster than
--- DuckDB's sha256 over read_blob, with the same digest (README "Performance"). The two globals files and the
+-- DuckDB's sha256 over read_blob, with the same digest (docs/performance.md). The two globals files and the
 -- candidates and policy files are hashed by DuckDB.
 {%- set run_dir = foxml_run_dir() -%}
 {%- set candidates_path = candidates_file() -%}
