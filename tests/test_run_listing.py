@@ -157,8 +157,8 @@ def test_a_refresh_with_a_linked_folder_below_a_target_folder_fails_naming_it(tm
         refresh(settings)
     message = str(raised.value)
     assert "\n" not in message and "run_listing.py" not in message
-    assert "model stg_foxml__run_files: " in message
-    assert f"{cohorts}: is a symbolic link to a folder; trainplan lists a run's files without following" in message
+    # the reason is the listing's own message, without DuckDB's words before it
+    assert f"model stg_foxml__run_files: {cohorts}: is a symbolic link to a folder; trainplan lists" in message
     assert not (tmp_path / "out" / "globals" / "training_plan").exists()
 
 

@@ -101,7 +101,8 @@ def _upstream(nodes: dict[str, Any], start: str) -> list[dict[str, Any]]:
 def _files_now(db_path: Path) -> tuple[duckdb.DuckDBPyConnection | None, str]:
     """An in-memory DuckDB where `plan_input_files` lists the files as they are now (else None and why not): the
     models above it are views, it is a table, so the files are listed and hashed once for the fingerprint and the
-    list of changes. A file that cannot be read now is named (the first line of DuckDB's message)."""
+    list of changes. A file that cannot be read now is named (the first line of DuckDB's message, without DuckDB's words
+    before the function's own)."""
     manifest_path = make_settings(db_path=db_path).dbt_work_dir / MANIFEST
     try:
         nodes = json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"]

@@ -15,9 +15,9 @@ import pyarrow as pa
 
 from trainplan.warehouse import file_bytes, file_hashes, run_listing
 
-# DuckDB's words before the message of an error these functions raise on purpose (OSError: a file that cannot be
-# read or listed); the message after them names the file and the reason. Any other exception there is a bug and
-# keeps DuckDB's words and its class.
+# DuckDB's words before the message of an error these functions raise on purpose (OSError, or its subclass
+# RunListingError: a file or folder that cannot be read, listed or followed); the message after them names the file
+# and the reason. Any other exception there is a bug and keeps DuckDB's words and its class.
 _PURPOSEFUL_ERROR_PREFIX = re.compile(
     r"Invalid Input Error: Python exception occurred while executing the UDF: (?:OSError|RunListingError): "
 )
