@@ -18,6 +18,7 @@ from trainplan.config.settings import project_dir
 from trainplan.export import header as export_header
 from trainplan.export import training_files
 from trainplan.export.export import PlanInvalid, export_plan
+from trainplan.export.store import remove_stale
 from trainplan.plan.files import load_training_plan
 from trainplan.plan.names import name_in_view_file, view_file_name
 from trainplan.plan.validate import validate_plan
@@ -350,6 +351,31 @@ def test_stale_view_files_are_removed(two_dbs: tuple[Path, Path], tmp_path: Path
     _export(new, root)
     assert {p.name for p in (_plan_dir(root) / "by_target").iterdir()} == {"t_a.json"}
     assert {p.name for p in (_plan_dir(root) / "by_symbol").iterdir()} == {"AAA.json", "CCC.json"}
+
+
+def test_a_stale_plan_folder_is_removed_whole_without_following_its_links(tmp_path: Path) -> None:
+    """remove_stale unlinks a stale plan's files on several threads: every file, hard link and folder goes, a link
+    is removed and never followed, and the current plan and anything not named .plan-* stay."""
+    globals_dir = tmp_path / "globals"
+    (globals_dir / ".plan-cur" / "training_plan").mkdir(parents=True)
+    os.symlink(".plan-cur", globals_dir / ".plan-current")
+    stale = globals_dir / ".plan-old" / "training_plan"
+    views = stale / "by_symbol"
+    views.mkdir(parents=True)
+    for i in range(300):
+        (views / f"S{i:03}.json").write_text("{}", encoding="utf-8")
+    (stale / "master_training_plan.json").write_text("{}", encoding="utf-8")
+    os.link(stale / "master_training_plan.json", stale / "training_plan.json")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.json").write_text("kept", encoding="utf-8")
+    os.symlink(outside, stale / "linked_folder")
+    os.symlink(outside / "keep.json", views / "linked.json")
+    (globals_dir / ".plan-link-0a1b").symlink_to("nowhere")  # a link an export left behind
+    (globals_dir / "user_notes").mkdir()
+    remove_stale(globals_dir)
+    assert sorted(p.name for p in globals_dir.iterdir()) == [".plan-cur", ".plan-current", "user_notes"]
+    assert (outside / "keep.json").read_text(encoding="utf-8") == "kept"
 
 
 def test_reference_folders_are_replaced(two_dbs: tuple[Path, Path], tmp_path: Path) -> None:

@@ -18,12 +18,14 @@ system has it, else moved aside first (that one-time conversion has a short wind
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -94,7 +96,38 @@ def remove_stale(globals_dir: Path) -> None:
         if entry.is_symlink() or entry.is_file():
             entry.unlink(missing_ok=True)
         else:
-            shutil.rmtree(entry, ignore_errors=True)
+            _remove_tree(entry)
+
+
+REMOVAL_THREADS = 4  # unlinking a 4 GB plan of 5,000 files: 1.7-1.9 s with one thread, 1.1-1.2 s with four
+
+
+def _remove_tree(folder: Path) -> None:
+    """`shutil.rmtree(folder, ignore_errors=True)`, with the files unlinked on several threads: the kernel's work of
+    freeing a large plan's blocks then runs on both cores (docs/performance.md). Links are removed, never followed."""
+    files: list[str] = []
+    folders: list[str] = []
+    pending = [str(folder)]
+    while pending:
+        path = pending.pop()
+        folders.append(path)
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    (pending if entry.is_dir(follow_symlinks=False) else files).append(entry.path)
+        except OSError:
+            continue  # what cannot be listed is left to rmtree below
+    with ThreadPoolExecutor(max_workers=REMOVAL_THREADS, thread_name_prefix="plan-removal") as pool:
+        list(pool.map(_unlink_quietly, files, chunksize=64))
+    for path in reversed(folders):  # a folder after every folder below it
+        with contextlib.suppress(OSError):
+            os.rmdir(path)
+    shutil.rmtree(folder, ignore_errors=True)  # whatever the steps above could not remove
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):  # as rmtree(ignore_errors=True): what cannot be removed is left, no error
+        os.unlink(path)
 
 
 @contextmanager
