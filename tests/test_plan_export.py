@@ -16,9 +16,8 @@ import pytest
 import yaml
 from trainplan.config.settings import project_dir
 from trainplan.export import header as export_header
-from trainplan.export import training_files
+from trainplan.export import store, training_files
 from trainplan.export.export import PlanInvalid, export_plan
-from trainplan.export.store import remove_stale
 from trainplan.plan.files import load_training_plan
 from trainplan.plan.names import name_in_view_file, view_file_name
 from trainplan.plan.validate import validate_plan
@@ -353,11 +352,18 @@ def test_stale_view_files_are_removed(two_dbs: tuple[Path, Path], tmp_path: Path
     assert {p.name for p in (_plan_dir(root) / "by_symbol").iterdir()} == {"AAA.json", "CCC.json"}
 
 
-def test_a_stale_plan_folder_is_removed_whole_without_following_its_links(tmp_path: Path) -> None:
+@pytest.mark.parametrize("rmtree_after", [True, False], ids=["as_shipped", "threads_alone"])
+def test_a_stale_plan_folder_is_removed_whole_without_following_its_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rmtree_after: bool
+) -> None:
     """remove_stale unlinks a stale plan's files on several threads: every file, hard link and folder goes, a link
-    is removed and never followed, and the current plan and anything not named .plan-* stay."""
+    is removed and never followed, and the current plan and anything not named .plan-* stay. `threads_alone`: with
+    the closing shutil.rmtree made a no-op, the threaded unlinks and the folders' removal do it all."""
+    if not rmtree_after:
+        monkeypatch.setattr(store.shutil, "rmtree", lambda *args, **kwargs: None)
     globals_dir = tmp_path / "globals"
     (globals_dir / ".plan-cur" / "training_plan").mkdir(parents=True)
+    (globals_dir / ".plan-cur" / "training_plan" / "master_training_plan.json").write_text("{}", encoding="utf-8")
     os.symlink(".plan-cur", globals_dir / ".plan-current")
     stale = globals_dir / ".plan-old" / "training_plan"
     views = stale / "by_symbol"
@@ -373,9 +379,21 @@ def test_a_stale_plan_folder_is_removed_whole_without_following_its_links(tmp_pa
     os.symlink(outside / "keep.json", views / "linked.json")
     (globals_dir / ".plan-link-0a1b").symlink_to("nowhere")  # a link an export left behind
     (globals_dir / "user_notes").mkdir()
-    remove_stale(globals_dir)
+    store.remove_stale(globals_dir)
     assert sorted(p.name for p in globals_dir.iterdir()) == [".plan-cur", ".plan-current", "user_notes"]
-    assert (outside / "keep.json").read_text(encoding="utf-8") == "kept"
+    assert (globals_dir / ".plan-cur" / "training_plan" / "master_training_plan.json").is_file()
+    assert sorted(p.name for p in outside.iterdir()) == ["keep.json"]
+
+
+def test_removing_a_link_in_place_of_a_stale_folder_leaves_its_target_alone(tmp_path: Path) -> None:
+    """The removal is handed folders only; a link it is handed anyway (a folder swapped for one) is not followed."""
+    outside = tmp_path / "outside"
+    (outside / "inner").mkdir(parents=True)
+    (outside / "inner" / "keep.json").write_text("kept", encoding="utf-8")
+    link = tmp_path / ".plan-old"
+    link.symlink_to(outside, target_is_directory=True)
+    store._remove_tree(link)
+    assert (outside / "inner" / "keep.json").read_text(encoding="utf-8") == "kept"
 
 
 def test_reference_folders_are_replaced(two_dbs: tuple[Path, Path], tmp_path: Path) -> None:
