@@ -106,7 +106,7 @@ def _remove_tree(folder: Path) -> None:
     """Remove `folder` and everything in it, leaving what cannot be removed, as `shutil.rmtree(folder,
     ignore_errors=True)` does, with the files unlinked on several threads: the kernel's work of freeing a large plan's
     blocks then runs on both cores (docs/performance.md). A link met on the way is removed, never followed; a `folder`
-    that is not a folder (a link to one among them) is left alone. The walk goes by path, not by open folder handles
+    that is not a folder, a link to one included, is left alone. The walk goes by path, not by open folder handles
     as rmtree does, so it relies on nothing swapping parts of this stale folder for links while it runs: the folder
     is trainplan's own, inside the plan root (whose writer lock `trainplan refresh` and `export` hold)."""
     with suppress(OSError):
