@@ -3,6 +3,7 @@ was right, and links below a target folder either read (a file) or refused by na
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -13,7 +14,7 @@ import pyarrow as pa
 import pytest
 from trainplan.config.settings import make_settings
 from trainplan.export.refresh import refresh
-from trainplan.warehouse import file_bytes, run_listing
+from trainplan.warehouse import file_bytes, file_hashes, run_listing
 from trainplan.warehouse.dbt_runner import DbtBuildError
 
 from tests.conftest import SAMPLE_RUN, Built, build
@@ -162,6 +163,20 @@ def test_a_refresh_with_a_linked_folder_below_a_target_folder_fails_naming_it(tm
     assert not (tmp_path / "out" / "globals" / "training_plan").exists()
 
 
+@pytest.mark.parametrize("chunk", [file_bytes.CHUNK, 5], ids=["shipped_chunk", "small_chunk"])
+def test_a_file_is_read_to_its_end_whatever_its_size_says(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """/proc/version has a size of 0 and holds a line: the read goes on until the end, in as many chunks as it
+    takes (`small_chunk`: many), and gives what open().read() gives."""
+    monkeypatch.setattr(file_bytes, "CHUNK", chunk)
+    proc = Path("/proc/version")
+    assert proc.stat().st_size == 0
+    expected = proc.read_bytes()
+    assert expected
+    assert file_bytes.file_bytes(pa.array([str(proc)], pa.string())).to_pylist() == [expected]
+    digest = file_hashes.file_sha256(pa.array([str(proc)], pa.string())).to_pylist()
+    assert digest == [hashlib.sha256(expected).hexdigest()]
+
+
 def test_file_bytes_are_each_files_bytes_and_an_unreadable_file_is_named(tmp_path: Path) -> None:
     files = {"empty.json": b"", "text.json": b'{"a": 1}\n', "bytes.parquet": bytes(range(256)) * 64}
     for name, data in files.items():
@@ -170,6 +185,8 @@ def test_file_bytes_are_each_files_bytes_and_an_unreadable_file_is_named(tmp_pat
     assert file_bytes.file_bytes(pa.array(paths, pa.string())).to_pylist() == [*files.values(), None]
     with pytest.raises(OSError, match=rf"^{tmp_path}/gone.json: cannot be read \(No such file or directory\)$"):
         file_bytes.file_bytes(pa.array([str(tmp_path / "gone.json")], pa.string()))
+    with pytest.raises(OSError, match=rf"^{tmp_path}: cannot be read \(Is a directory\)$"):
+        file_bytes.file_bytes(pa.array([str(tmp_path)], pa.string()))
 
 
 def test_a_listed_file_that_cannot_be_read_fails_the_refresh_naming_it(tmp_path: Path) -> None:
