@@ -7,8 +7,8 @@
 -- candidates and policy files), so a moved run keeps its fingerprint.
 -- The files under targets/ come from the build's one listing of the run directory (stg_foxml__run_files, by
 -- tp_run_files: `trainplan train` re-runs the compiled SQL of this model and of the models above it, so it sees
--- files added since the build), kept by place and name (targets/<target>/reproducibility/…/*.json or *.parquet). They are
--- hashed by tp_file_sha256 (trainplan.warehouse.file_hashes, registered on dbt's connection by the plugin in
+-- files added since the build), kept by place and name (targets/<target>/reproducibility/…/*.json or *.parquet).
+-- They are hashed by tp_file_sha256 (trainplan.warehouse.file_hashes, registered on dbt's connection by the plugin in
 -- profiles.yml), which reads each file in Python: for the run's many small files several times faster than
 -- DuckDB's sha256 over read_blob, with the same digest (docs/performance.md). The two globals files and the
 -- candidates and policy files are hashed by DuckDB.
