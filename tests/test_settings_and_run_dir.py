@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -9,10 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from trainplan.config.run_dir import UNREADABLE_PATH_CHARACTERS, NotARunDirectory, UnreadablePath, check_run_dir
 from trainplan.config.settings import SettingsError, make_settings
 from trainplan.export.refresh import refresh
+from trainplan.warehouse.dbt_runner import dbt_env, dbt_executable, dbt_paths
 
 from tests.conftest import SAMPLE_RUN
 
@@ -123,6 +126,35 @@ def test_memory_limit_is_checked_by_duckdb(monkeypatch: pytest.MonkeyPatch) -> N
     assert make_settings().memory_limit == "1500MB"
     monkeypatch.setenv("TRAINPLAN_MEMORY_LIMIT", " ")
     assert make_settings().memory_limit is None  # blank: profiles.yml's default
+
+
+def test_duckdbs_settings_reach_the_cursors_dbt_runs_its_nodes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """profiles.yml gives DuckDB its settings once, as dbt-duckdb opens the database (`config_options`); each node
+    runs on a cursor of its own, which must have them too."""
+    monkeypatch.setenv("TRAINPLAN_MEMORY_LIMIT", "1500MB")
+    settings = make_settings(run_dir=SAMPLE_RUN, out_dir=tmp_path, db_path=tmp_path / "db.duckdb")
+    query = (
+        "select current_setting('memory_limit') as memory_limit, "
+        "current_setting('preserve_insertion_order') as preserve_insertion_order, "
+        "current_setting('enable_external_file_cache') as enable_external_file_cache"
+    )
+    dbt = [dbt_executable(), "show", *dbt_paths(settings.project, settings.dbt_work_dir), "--output", "json"]
+    shown = subprocess.run(
+        [*dbt, "--inline", query],
+        cwd=settings.project,
+        env=dbt_env(settings, settings.db_path),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (row,) = json.loads(shown.stdout[shown.stdout.index("{") :])["show"]
+    limit = (
+        duckdb.connect(config={"memory_limit": "1500MB"}).execute("select current_setting('memory_limit')").fetchone()
+    )
+    assert limit is not None
+    assert row == {"memory_limit": limit[0], "preserve_insertion_order": False, "enable_external_file_cache": False}
 
 
 def test_paths_are_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -236,11 +236,14 @@ def test_a_refresh_warns_builds_a_temp_named_database_and_survives_a_full_disk(
     monkeypatch.setenv("TRAINPLAN_MEMORY_LIMIT", "1MB")
     code, _, stderr = _invoke(*args)
     assert code == 2 and "Traceback" not in stderr
-    lines = stderr.strip().splitlines()
-    assert lines[0].startswith("error: dbt build failed (exit 1; the previous plan is unchanged")
-    assert any("Out of Memory Error" in line for line in lines)
-    assert lines[-1] == (
-        "the build's DuckDB memory limit is env TRAINPLAN_MEMORY_LIMIT ('1MB'); raise it, e.g. TRAINPLAN_MEMORY_LIMIT=8GB"
+    # DuckDB runs out as dbt opens the database, with its settings: one reason, so one line, said once (dbt prints
+    # it again as its traceback's last line)
+    (line,) = stderr.strip().splitlines()
+    assert line.startswith("error: dbt build failed (exit 2; the previous plan is unchanged; dbt's log: ")
+    assert line.count("Out of Memory Error") == 1 and "): Out of Memory Error: failed to allocate" in line
+    assert line.endswith(
+        "; the build's DuckDB memory limit is env TRAINPLAN_MEMORY_LIMIT ('1MB'); raise it, e.g. "
+        "TRAINPLAN_MEMORY_LIMIT=8GB"
     )
     assert master.read_bytes() == before and db.stat().st_mtime_ns == db_before
     assert not building_path(db).exists()
@@ -261,6 +264,23 @@ def test_memory_hint_only_for_duckdb_out_of_memory(tmp_path: Path) -> None:
     results[0]["message"] = "Runtime Error in model m (models/m.sql)\n  Binder Error: no column y"
     (target / "run_results.json").write_text(json.dumps({"results": results}))
     assert "TRAINPLAN_MEMORY_LIMIT" not in failure_message(1, tmp_path, "", "2GB")
+
+
+def test_an_error_dbt_prints_again_as_its_tracebacks_last_line_is_one_reason(tmp_path: Path) -> None:
+    log = "\n".join(
+        [
+            "12:00:00  Encountered an error:",
+            "12:00:00  Out of Memory Error: failed to allocate data of size 64.0 KiB",
+            '  File "/x/connections.py", line 1, in open',
+            "_duckdb.OutOfMemoryException: Out of Memory Error: failed to allocate data of size 64.0 KiB",
+            "_duckdb.BinderException: Binder Error: no column y",
+        ]
+    )
+    assert failure_message(2, tmp_path, log, "1MB").splitlines()[1:] == [
+        "Out of Memory Error: failed to allocate data of size 64.0 KiB",
+        "_duckdb.BinderException: Binder Error: no column y",  # said only there: kept
+        "the build's DuckDB memory limit is env TRAINPLAN_MEMORY_LIMIT ('1MB'); raise it, e.g. TRAINPLAN_MEMORY_LIMIT=8GB",
+    ]
 
 
 def test_a_read_only_folder_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -96,6 +96,7 @@ def dbt_paths(project: Path, work: Path) -> list[str]:
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LOG_TIME = re.compile(r"^\d\d:\d\d:\d\d\s+")
 _ERROR_HEADER = re.compile(r"^[A-Za-z ]*(Error|Failure) in \w+ \S+ \(.*\)$")
+_PYTHON_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(?:Exception|Error): (.+)$")  # a traceback's last line
 MAX_REASONS = 50  # more lines than that help no one: dbt's log has them all
 MAX_MESSAGE_LINES = 10  # of dbt's message under one error header in its console output
 FAILED_STATUSES = ("error", "fail", "runtime error")
@@ -164,7 +165,14 @@ def _log_reasons(log: str) -> list[str]:
         ):
             out.append(line)
         i += 1
-    return out or [line for line in lines if line][-5:]
+    return _without_repeats(out) or [line for line in lines if line][-5:]
+
+
+def _without_repeats(lines: list[str]) -> list[str]:
+    """dbt prints an error it did not expect twice, as its message and as its traceback's last line
+    ("_duckdb.OutOfMemoryException: <message>"): the message is kept."""
+    said = set(lines)
+    return [line for line in lines if not ((match := _PYTHON_EXCEPTION.match(line)) and match.group(1) in said)]
 
 
 def memory_hint(reasons: list[str], memory_limit: str | None) -> str | None:
