@@ -47,7 +47,7 @@ import yaml
 from trainplan.config.project import default_policy, project_dir
 from trainplan.samples.candidates_format import SCHEMA
 from trainplan.samples.sample import SampleOptions
-from trainplan.warehouse.dbt_runner import dbt_executable
+from trainplan.warehouse.dbt_runner import DBT_CHILD, dbt_executable
 
 from bench.stability import ensure_run
 
@@ -184,7 +184,8 @@ def _is_dbt(pid: int) -> bool:
             args = handle.read().split(b"\0")
     except OSError:
         return False
-    return any(a.endswith(b"/dbt") for a in args[:2]) and b"build" in args
+    dbt = any(a.endswith(b"/dbt") for a in args[:2]) or DBT_CHILD.encode() in args[:3]  # plain dbt, or a refresh's
+    return dbt and b"build" in args
 
 
 class TreeMonitor:

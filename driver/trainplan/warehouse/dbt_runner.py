@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -21,11 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from trainplan.config.settings import MEMORY_LIMIT_ENV, Settings
 from trainplan.errors import TrainplanError
 from trainplan.warehouse.functions import without_duckdb_prefix
 
 RUN_RESULTS = "run_results.json"
+DBT_CHILD = "trainplan.warehouse.dbt_child"
 
 
 class DbtBuildError(TrainplanError):
@@ -36,6 +40,14 @@ class DbtBuildError(TrainplanError):
 class DbtResult:
     db_path: Path
     log: str
+
+
+def dbt_command() -> list[str]:
+    """How a refresh runs dbt: its command line, through `trainplan.warehouse.dbt_child` (which tunes the child's
+    garbage collector), in this interpreter's environment (the project's virtual environment)."""
+    if importlib.util.find_spec("dbt.cli") is None:
+        raise DbtBuildError("dbt is not installed in this environment (run `make demo` or `make test` to set up .venv)")
+    return [sys.executable, "-m", DBT_CHILD]
 
 
 def dbt_executable() -> str:
@@ -243,7 +255,7 @@ def build_database(
     work = settings.dbt_work_dir
     (work / "target" / RUN_RESULTS).unlink(missing_ok=True)  # a failure must not be explained by an older run
     cmd = [
-        dbt_executable(),
+        *dbt_command(),
         "build",
         *dbt_paths(settings.project, work),
         *([] if unit_tests else ["--exclude-resource-type", "unit_test"]),
@@ -262,7 +274,16 @@ def build_database(
     if proc.returncode != 0:
         remove_database(building)
         raise DbtBuildError(failure_message(proc.returncode, work, log, settings.memory_limit))
+    fold_wal(building)
     return DbtResult(db_path=building, log=log)
+
+
+def fold_wal(path: Path) -> None:
+    """A database whose WAL is still beside it once its writer has exited (DuckDB was not closed, so its last
+    checkpoint was not written) is opened and closed here, which writes that checkpoint: the file alone is then the
+    whole database, as moving it into place needs. dbt-duckdb closes it as dbt exits, so this is a safeguard."""
+    if path.with_name(path.name + ".wal").exists():
+        duckdb.connect(str(path)).close()
 
 
 def run_dbt_build(

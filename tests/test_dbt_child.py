@@ -1,0 +1,67 @@
+"""The refresh's dbt child (trainplan.warehouse.dbt_child) and the WAL safeguard after it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+from trainplan.warehouse.dbt_child import GC_THRESHOLDS
+from trainplan.warehouse.dbt_runner import DBT_CHILD, dbt_command, fold_wal
+
+CHILD = """
+import gc, json, sys
+from trainplan.warehouse.dbt_child import main
+status = main(sys.argv[1:])
+print(json.dumps({"status": status, "thresholds": gc.get_threshold(), "frozen": gc.get_freeze_count()}))
+"""
+
+
+def _child(*argv: str) -> tuple[dict, str]:
+    done = subprocess.run([sys.executable, "-c", CHILD, *argv], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stdout + done.stderr
+
+
+def test_the_child_runs_dbts_command_line_with_its_collector_settings() -> None:
+    result, output = _child("--version")
+    assert "Core:" in output and "duckdb:" in output  # dbt's own answer, with its adapter
+    assert result["status"] == 0
+    assert tuple(result["thresholds"]) == GC_THRESHOLDS
+    assert result["frozen"] > 10_000  # what dbt kept is out of the final collection's reach
+
+
+def test_the_child_returns_dbts_exit_status() -> None:
+    result, output = _child("build", "--no-such-option")
+    assert result["status"] == 2  # dbt's: a command line it does not take
+    assert "No such option" in output
+
+
+def test_a_refresh_runs_dbt_through_the_child() -> None:
+    assert dbt_command() == [sys.executable, "-m", DBT_CHILD]
+    done = subprocess.run([*dbt_command(), "--version"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "Core:" in done.stdout
+
+
+def test_a_wal_left_beside_a_built_database_is_folded_into_it(tmp_path: Path) -> None:
+    db = tmp_path / "built.duckdb"
+    wal = db.with_name("built.duckdb.wal")
+    writer = f"import duckdb, os; c = duckdb.connect({str(db)!r}); c.execute('create table t as select range as i from range(1000)'); os._exit(0)"
+    subprocess.run([sys.executable, "-c", writer], check=True)
+    assert wal.exists()  # the writer never closed DuckDB
+    fold_wal(db)
+    assert not wal.exists()
+    moved = db.rename(tmp_path / "moved.duckdb")  # the file alone is the whole database
+    assert duckdb.connect(str(moved), read_only=True).execute("select count(*), sum(i) from t").fetchone() == (
+        1000,
+        499500,
+    )
+
+
+def test_a_closed_database_is_left_as_it_is(tmp_path: Path) -> None:
+    db = tmp_path / "built.duckdb"
+    duckdb.connect(str(db)).execute("create table t as select 1 as i").close()
+    before = db.stat().st_mtime_ns
+    fold_wal(db)
+    assert db.stat().st_mtime_ns == before and not db.with_name("built.duckdb.wal").exists()
