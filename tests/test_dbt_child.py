@@ -8,8 +8,19 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
+from trainplan.config.settings import make_settings
 from trainplan.warehouse.dbt_child import GC_THRESHOLDS
-from trainplan.warehouse.dbt_runner import DBT_CHILD, dbt_command, fold_wal
+from trainplan.warehouse.dbt_runner import (
+    DBT_CHILD,
+    DbtBuildError,
+    build_database,
+    building_path,
+    dbt_command,
+    fold_wal,
+)
+
+from tests.conftest import SAMPLE_RUN
 
 CHILD = """
 import gc, json, sys
@@ -28,7 +39,7 @@ def test_the_child_runs_dbts_command_line_with_its_collector_settings() -> None:
     result, output = _child("--version")
     assert "Core:" in output and "duckdb:" in output  # dbt's own answer, with its adapter
     assert result["status"] == 0
-    assert tuple(result["thresholds"]) == GC_THRESHOLDS
+    assert tuple(result["thresholds"]) == GC_THRESHOLDS != (700, 10, 10)
     assert result["frozen"] > 10_000  # what dbt kept is out of the final collection's reach
 
 
@@ -39,7 +50,7 @@ def test_the_child_returns_dbts_exit_status() -> None:
 
 
 def test_a_refresh_runs_dbt_through_the_child() -> None:
-    assert dbt_command() == [sys.executable, "-m", DBT_CHILD]
+    assert dbt_command() == [sys.executable, "-P", "-m", DBT_CHILD]
     done = subprocess.run([*dbt_command(), "--version"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "Core:" in done.stdout
 
@@ -65,3 +76,22 @@ def test_a_closed_database_is_left_as_it_is(tmp_path: Path) -> None:
     before = db.stat().st_mtime_ns
     fold_wal(db)
     assert db.stat().st_mtime_ns == before and not db.with_name("built.duckdb.wal").exists()
+
+
+def test_a_wal_duckdb_cannot_fold_fails_the_build_and_leaves_no_building_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(run_dir=SAMPLE_RUN, out_dir=tmp_path / "out", db_path=tmp_path / "db" / "t.duckdb")
+    building = building_path(settings.db_path)
+
+    def dbt_leaves_a_wal_beside_a_broken_file(*_args: object, **_kwargs: object) -> subprocess.CompletedProcess[str]:
+        building.write_bytes(b"not a database" * 1000)
+        building.with_name(building.name + ".wal").write_bytes(b"not a write-ahead log" * 100)
+        return subprocess.CompletedProcess([], 0, "", "")
+
+    monkeypatch.setattr("trainplan.warehouse.dbt_runner.subprocess.run", dbt_leaves_a_wal_beside_a_broken_file)
+    with pytest.raises(DbtBuildError) as raised:
+        build_database(settings)
+    assert str(raised.value).startswith(f"{building}: dbt build left DuckDB's WAL beside the database and DuckDB ")
+    assert str(raised.value).endswith("; the previous plan is unchanged")
+    assert sorted(p.name for p in building.parent.iterdir()) == []

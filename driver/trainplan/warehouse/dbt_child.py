@@ -1,13 +1,17 @@
-"""The dbt child process of a refresh: `python -m trainplan.warehouse.dbt_child build ...` runs dbt's own command
-line (what the `dbt` script runs), with Python's garbage collector set for a process that lives one build.
+"""The dbt child process of a refresh: `python -P -m trainplan.warehouse.dbt_child build ...` runs dbt's own
+command line (what the `dbt` script runs), with Python's garbage collector set for a process that lives one build.
 
-- Fewer collections. A build makes and drops millions of Python objects (dbt's Jinja contexts, events, results) and
-  keeps a large graph alive throughout (the manifest, the macros): with Python's default thresholds the collector
-  walks that graph again and again. A warm S refresh spent about 0.3 s of dbt's time in it.
-- No final collection of what dbt kept. After the build, `gc.freeze()` moves every live object out of the
-  collector's reach, so the interpreter's exit frees them without first searching them for cycles (0.4 s on S).
-  The exit is otherwise the normal one: dbt-duckdb closes the database in its `atexit` handler, which writes
-  DuckDB's last checkpoint. `dbt_runner.build_database` still folds a WAL left beside the database into it.
+dbt keeps a large graph of Python objects alive for the whole build (its manifest, macros and Jinja templates)
+while it makes and drops millions of others (Jinja contexts, events, results):
+
+- Fewer collections. With Python's default thresholds, (700, 10, 10), the collector walks the kept graph again and
+  again; with (10000, 10, 10) a warm S refresh took about 0.5 s less, and M the same time and memory within its
+  noise.
+- No last collection at exit. As the interpreter exits it searches everything still alive for cycles before
+  freeing it (0.4 s on S, after dbt has written its results). `gc.freeze()` once dbt is done moves every live
+  object out of the collector's reach, so the exit frees them without that search. The exit is otherwise the
+  normal one: dbt-duckdb closes the database in its `atexit` handler, which writes DuckDB's last checkpoint (and
+  `dbt_runner.build_database` folds a WAL left beside the database into it all the same).
 
 docs/performance.md has the measurements.
 """

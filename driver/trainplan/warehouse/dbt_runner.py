@@ -43,11 +43,12 @@ class DbtResult:
 
 
 def dbt_command() -> list[str]:
-    """How a refresh runs dbt: its command line, through `trainplan.warehouse.dbt_child` (which tunes the child's
-    garbage collector), in this interpreter's environment (the project's virtual environment)."""
+    """How a refresh runs dbt: its command line, through `trainplan.warehouse.dbt_child` (which spares the child's
+    exit a last garbage collection), in this interpreter's environment (the project's virtual environment). `-P`:
+    the working directory, the dbt project, is not searched for Python modules."""
     if importlib.util.find_spec("dbt.cli") is None:
         raise DbtBuildError("dbt is not installed in this environment (run `make demo` or `make test` to set up .venv)")
-    return [sys.executable, "-m", DBT_CHILD]
+    return [sys.executable, "-P", "-m", DBT_CHILD]
 
 
 def dbt_executable() -> str:
@@ -274,7 +275,14 @@ def build_database(
     if proc.returncode != 0:
         remove_database(building)
         raise DbtBuildError(failure_message(proc.returncode, work, log, settings.memory_limit))
-    fold_wal(building)
+    try:
+        fold_wal(building)
+    except duckdb.Error as error:
+        remove_database(building)
+        raise DbtBuildError(
+            f"{building}: dbt build left DuckDB's WAL beside the database and DuckDB could not fold it in ({error}); "
+            "the previous plan is unchanged"
+        ) from error
     return DbtResult(db_path=building, log=log)
 
 
