@@ -184,7 +184,12 @@ def _is_dbt(pid: int) -> bool:
             args = handle.read().split(b"\0")
     except OSError:
         return False
-    dbt = any(a.endswith(b"/dbt") for a in args[:2]) or DBT_CHILD.encode() in args[:3]  # plain dbt, or a refresh's
+    return is_dbt_build(args)
+
+
+def is_dbt_build(args: list[bytes]) -> bool:
+    """A process's arguments are a `dbt build`: plain dbt's, or a refresh's dbt child (`python -P -m <module> build`)."""
+    dbt = any(a.endswith(b"/dbt") for a in args[:2]) or DBT_CHILD.encode() in args
     return dbt and b"build" in args
 
 

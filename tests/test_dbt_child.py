@@ -20,6 +20,7 @@ from trainplan.warehouse.dbt_runner import (
     fold_wal,
 )
 
+from bench.refresh import is_dbt_build
 from tests.conftest import SAMPLE_RUN
 
 CHILD = """
@@ -95,3 +96,38 @@ def test_a_wal_duckdb_cannot_fold_fails_the_build_and_leaves_no_building_file(
     assert str(raised.value).startswith(f"{building}: dbt build left DuckDB's WAL beside the database and DuckDB ")
     assert str(raised.value).endswith("; the previous plan is unchanged")
     assert sorted(p.name for p in building.parent.iterdir()) == []
+
+
+def test_a_real_build_closes_duckdb_itself_so_no_wal_is_left_to_fold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dbt-duckdb's atexit handler closes the database even though the child freezes what dbt kept: fold_wal is a
+    safeguard, not the way every build ends."""
+    settings = make_settings(run_dir=SAMPLE_RUN, out_dir=tmp_path / "out", db_path=tmp_path / "db" / "t.duckdb")
+    seen: list[bool] = []
+
+    def record(path: Path) -> None:
+        seen.append(path.with_name(path.name + ".wal").exists())
+        fold_wal(path)
+
+    monkeypatch.setattr("trainplan.warehouse.dbt_runner.fold_wal", record)
+    built = build_database(settings)
+    assert seen == [False]
+    assert duckdb.connect(str(built.db_path), read_only=True).execute("select count(*) from training_jobs").fetchone()
+
+
+def test_without_dbt_the_refresh_says_so_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_dbt(name: str) -> None:
+        raise ModuleNotFoundError(f"No module named {name.split('.')[0]!r}")
+
+    monkeypatch.setattr("trainplan.warehouse.dbt_runner.importlib.util.find_spec", no_dbt)
+    with pytest.raises(DbtBuildError, match=r"^dbt is not installed in this environment \(run `make demo`"):
+        dbt_command()
+
+
+def test_the_benchmark_knows_a_refresh_dbt_child_and_plain_dbt() -> None:
+    child = [b"/venv/bin/python", b"-P", b"-m", DBT_CHILD.encode(), b"build", b"--project-dir", b"/p"]
+    assert is_dbt_build(child)
+    assert is_dbt_build([b"/venv/bin/python", b"/venv/bin/dbt", b"build"])
+    assert not is_dbt_build([b"/venv/bin/python", b"-P", b"-m", DBT_CHILD.encode(), b"--version"])
+    assert not is_dbt_build([b"/venv/bin/python", b"-m", b"trainplan", b"build"])

@@ -9,9 +9,10 @@ while it makes and drops millions of others (Jinja contexts, events, results):
   noise.
 - No last collection at exit. As the interpreter exits it searches everything still alive for cycles before
   freeing it (0.4 s on S, after dbt has written its results). `gc.freeze()` once dbt is done moves every live
-  object out of the collector's reach, so the exit frees them without that search. The exit is otherwise the
-  normal one: dbt-duckdb closes the database in its `atexit` handler, which writes DuckDB's last checkpoint (and
-  `dbt_runner.build_database` folds a WAL left beside the database into it all the same).
+  object out of the collector's reach, so the exit frees them without that search (what only a cycle holds is
+  then never freed, nor finalized). The exit is otherwise the normal one: dbt-duckdb's `atexit` handler drops its
+  environment, whose `__del__` closes DuckDB and so writes its last checkpoint; should a cycle hold it,
+  `dbt_runner.build_database` folds the WAL left beside the database into it (`fold_wal`).
 
 docs/performance.md has the measurements.
 """

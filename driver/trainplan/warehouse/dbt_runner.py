@@ -46,7 +46,11 @@ def dbt_command() -> list[str]:
     """How a refresh runs dbt: its command line, through `trainplan.warehouse.dbt_child` (which spares the child's
     exit a last garbage collection), in this interpreter's environment (the project's virtual environment). `-P`:
     the working directory, the dbt project, is not searched for Python modules."""
-    if importlib.util.find_spec("dbt.cli") is None:
+    try:
+        installed = importlib.util.find_spec("dbt.cli") is not None
+    except ModuleNotFoundError:  # no `dbt` package at all
+        installed = False
+    if not installed:
         raise DbtBuildError("dbt is not installed in this environment (run `make demo` or `make test` to set up .venv)")
     return [sys.executable, "-P", "-m", DBT_CHILD]
 
@@ -289,7 +293,9 @@ def build_database(
 def fold_wal(path: Path) -> None:
     """A database whose WAL is still beside it once its writer has exited (DuckDB was not closed, so its last
     checkpoint was not written) is opened and closed here, which writes that checkpoint: the file alone is then the
-    whole database, as moving it into place needs. dbt-duckdb closes it as dbt exits, so this is a safeguard."""
+    whole database, as moving it into place needs. As dbt exits, dbt-duckdb's `atexit` handler drops its
+    environment, whose `__del__` closes DuckDB; in the builds measured nothing else held it, so the WAL was gone
+    (a test checks it). This is for the day something does (a cycle `gc.freeze()` keeps, see dbt_child.py)."""
     if path.with_name(path.name + ".wal").exists():
         duckdb.connect(str(path)).close()
 
