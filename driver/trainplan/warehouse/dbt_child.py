@@ -30,12 +30,11 @@ def main(argv: list[str]) -> int | str | None:
     gc.set_threshold(*GC_THRESHOLDS)
     from dbt.cli.main import cli  # imported once the thresholds are set: importing dbt makes most of its objects
 
+    status: int | str | None = 0
     try:
-        cli.main(args=argv, prog_name="dbt")
+        cli.main(args=argv, prog_name="dbt")  # as the `dbt` script: click ends it with SystemExit(<status>)
     except SystemExit as done:
         status = done.code
-    else:
-        status = 0
     gc.freeze()
     return status
 

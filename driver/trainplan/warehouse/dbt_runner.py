@@ -30,6 +30,7 @@ from trainplan.warehouse.functions import without_duckdb_prefix
 
 RUN_RESULTS = "run_results.json"
 DBT_CHILD = "trainplan.warehouse.dbt_child"
+NOT_INSTALLED = "dbt is not installed in this environment (run `make demo` or `make test` to set up .venv)"
 
 
 class DbtBuildError(TrainplanError):
@@ -51,7 +52,7 @@ def dbt_command() -> list[str]:
     except ModuleNotFoundError:  # no `dbt` package at all
         installed = False
     if not installed:
-        raise DbtBuildError("dbt is not installed in this environment (run `make demo` or `make test` to set up .venv)")
+        raise DbtBuildError(NOT_INSTALLED)
     return [sys.executable, "-P", "-m", DBT_CHILD]
 
 
@@ -62,7 +63,7 @@ def dbt_executable() -> str:
         return str(local)
     found = shutil.which("dbt")
     if not found:
-        raise DbtBuildError("dbt is not installed in this environment (run `make demo` or `make test` to set up .venv)")
+        raise DbtBuildError(NOT_INSTALLED)
     return found
 
 
@@ -234,10 +235,15 @@ def building_path(db_path: Path) -> Path:
     return db_path.with_name(f"trainplan_building_{key}.duckdb")
 
 
+def wal_path(path: Path) -> Path:
+    """DuckDB's write-ahead log of the database file `path`: `<file>.wal` beside it."""
+    return path.with_name(path.name + ".wal")
+
+
 def remove_database(path: Path) -> None:
     """The database file, its WAL and the folder DuckDB spills to past its memory limit (`<database>.tmp/`, left
     behind only when the build was killed)."""
-    for file in (path, path.with_name(path.name + ".wal")):
+    for file in (path, wal_path(path)):
         file.unlink(missing_ok=True)
     shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)
 
@@ -296,7 +302,7 @@ def fold_wal(path: Path) -> None:
     whole database, as moving it into place needs. As dbt exits, dbt-duckdb's `atexit` handler drops its
     environment, whose `__del__` closes DuckDB; in the builds measured nothing else held it, so the WAL was gone
     (a test checks it). This is for the day something does (a cycle `gc.freeze()` keeps, see dbt_child.py)."""
-    if path.with_name(path.name + ".wal").exists():
+    if wal_path(path).exists():
         duckdb.connect(str(path)).close()
 
 
